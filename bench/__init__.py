@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each section prints ratios against a baseline in the same run."""

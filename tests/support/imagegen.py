@@ -1,0 +1,102 @@
+"""Real image bytes for tests and benchmarks, made with Pillow (no binary fixtures in the repo).
+
+The photo-like images mix gradients, shapes and noise so that JPEG and resampling behave as
+they do on camera pictures (flat synthetic images compress and resize unrealistically well).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+from PIL import Image, ImageDraw
+
+EXIF_ORIENTATION = 0x0112
+
+
+def photo(width: int, height: int, *, seed: int = 1) -> Image.Image:
+    """An RGB photo-like image of the given size."""
+    small_w, small_h = max(8, width // 8), max(8, height // 8)
+    red = Image.linear_gradient("L").resize((small_w, small_h))
+    green = Image.radial_gradient("L").resize((small_w, small_h))
+    blue = Image.linear_gradient("L").rotate(90 + seed * 7).resize((small_w, small_h))
+    base = Image.merge("RGB", (red, green, blue))
+    draw = ImageDraw.Draw(base)
+    for i in range(12):
+        x = (seed * 37 + i * 53) % small_w
+        y = (seed * 91 + i * 29) % small_h
+        r = 2 + (i * 7 + seed) % max(3, small_w // 6)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=((i * 40) % 256, (i * 90) % 256, 200))
+    base = base.resize((width, height), Image.Resampling.BICUBIC)
+    noise = Image.effect_noise((width, height), 24).convert("RGB")
+    return Image.blend(base, noise, 0.10)
+
+
+def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **params)
+    return out.getvalue()
+
+
+def jpeg(width: int = 640, height: int = 480, *, seed: int = 1, quality: int = 88) -> bytes:
+    return encode(photo(width, height, seed=seed), "JPEG", quality=quality)
+
+
+def png(width: int = 320, height: int = 240, *, seed: int = 1, alpha: bool = False) -> bytes:
+    image = photo(width, height, seed=seed)
+    if alpha:
+        mask = Image.radial_gradient("L").resize((width, height))
+        image = image.convert("RGBA")
+        image.putalpha(mask)
+    return encode(image, "PNG")
+
+
+def webp(width: int = 320, height: int = 240, *, seed: int = 1, alpha: bool = False) -> bytes:
+    image = photo(width, height, seed=seed)
+    if alpha:
+        image = image.convert("RGBA")
+        image.putalpha(Image.radial_gradient("L").resize((width, height)))
+    return encode(image, "WEBP", quality=85)
+
+
+def gif(width: int = 160, height: int = 120, *, frames: int = 4, seed: int = 1) -> bytes:
+    """An animated GIF with ``frames`` distinct frames."""
+    images = [photo(width, height, seed=seed + i).quantize(64) for i in range(frames)]
+    out = io.BytesIO()
+    images[0].save(out, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return out.getvalue()
+
+
+def jpeg_with_orientation(width: int, height: int, orientation: int, *, seed: int = 1) -> bytes:
+    """A JPEG whose stored pixels are ``width`` x ``height`` with an EXIF Orientation tag."""
+    image = photo(width, height, seed=seed)
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = orientation
+    return encode(image, "JPEG", quality=90, exif=exif.tobytes())
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A small PNG whose header declares ``width`` x ``height`` (a decompression-bomb shape).
+
+    The IDAT holds one compressed row only: decoding would fail or explode, reading the header
+    must be enough to refuse it.
+    """
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    row = b"\x00" + b"\x00" * (3 * min(width, 1024))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row))
+        + chunk(b"IEND", b"")
+    )
+
+
+def truncated(data: bytes, keep: float = 0.6) -> bytes:
+    """The first ``keep`` fraction of ``data`` (a truncated upload)."""
+    return data[: int(len(data) * keep)]
