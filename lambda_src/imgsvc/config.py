@@ -28,6 +28,9 @@ GIF_BOX = "IMGSVC_GIF_BOX"
 GIF_FRAMES = "IMGSVC_GIF_FRAMES"
 GIF_FRAME_MS = "IMGSVC_GIF_FRAME_MS"
 GIF_EFFECTS = "IMGSVC_GIF_EFFECTS"
+EFFECT = "IMGSVC_EFFECT"
+CORS_ORIGINS = "IMGSVC_CORS_ORIGINS"
+LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 
 # What one Lambda invocation can carry: 6 MB of payload, after base64 (4/3) and the event's
 # own headers, leaves about 4.5 MB of image on the API path. Larger files use direct uploads.
@@ -61,6 +64,8 @@ class Config:
     gif_frames: int = 16
     gif_frame_ms: int = 80
     gif_effects: tuple[str, ...] = ()
+    effect: str = ""
+    cors_origins: tuple[str, ...] = ()
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -104,6 +109,8 @@ def from_env(env: Mapping[str, str]) -> Config:
         gif_frames=_int(env, GIF_FRAMES, 16),
         gif_frame_ms=_int(env, GIF_FRAME_MS, 80),
         gif_effects=_csv(env, GIF_EFFECTS),
+        effect=env.get(EFFECT, ""),
+        cors_origins=_csv(env, CORS_ORIGINS),
     )
 
 
