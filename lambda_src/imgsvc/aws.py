@@ -34,7 +34,9 @@ def client(service: str, region: str | None = None) -> Any:
             if service == "s3":
                 # SigV4 presigned URLs that work in every region, path-style on custom endpoints.
                 config = config.merge(Config(signature_version="s3v4"))
-            _clients[key] = boto3.client(service, region_name=region or None, config=config)
+            _clients[key] = boto3.client(  # type: ignore[call-overload]
+                service, region_name=region or None, config=config
+            )
         return _clients[key]
 
 
