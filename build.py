@@ -1,0 +1,288 @@
+"""Build the Lambda artifacts into ``dist/``: deterministic zips and the manifest Terraform reads.
+
+    python build.py [--arch arm64|x86_64] [--dist DIR] [--no-layer]
+
+Artifacts:
+
+- ``dist/<function>.zip`` for every function in :data:`FUNCTIONS`: the ``imgsvc`` package's
+  ``.py`` files only (tens of KB). Every function ships the same package; the handler differs.
+- ``dist/layer-<arch>.zip``: the runtime dependencies (``[project] dependencies`` of
+  pyproject.toml, pinned by constraints.txt) under ``python/``, installed from manylinux wheels
+  for the Lambda target. boto3/botocore are left out: the runtime provides them.
+- ``dist/manifest.json``: ``{arch, runtime, functions: {name: {handler, zip, size, sha256_b64}},
+  layer: {zip, size, sha256_b64, arch, compatible_runtimes} | null}``. Zip paths are relative to
+  the manifest; ``sha256_b64`` equals Terraform's ``filebase64sha256()``.
+
+Deterministic: the same sources give the same bytes on any machine, from any checkout path,
+whatever the mtimes or umask (sorted entries, 1980-01-01 timestamps, 0644/0755 permissions,
+deflate level 9, relative paths, no ``__pycache__``/``*.pyc``/dotfiles, none of pip's
+per-install files). Wheels are cached in ``build/wheels/<target>/`` and the layer is always
+installed from there with ``--no-index``; PyPI is asked only for wheels not cached yet.
+
+pip evaluates environment markers against the interpreter running this script, not the target
+(pip only knows the target's tags); the dependencies here carry no markers, so this is exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+PACKAGE = "imgsvc"
+SOURCE_DIR = ROOT / "lambda_src"
+
+# The one table of functions and their handlers; Terraform reads it back from the manifest.
+FUNCTIONS: dict[str, str] = {
+    "api": "imgsvc.handlers.api.handler",
+    "resize": "imgsvc.handlers.resize.handler",
+    "uploads": "imgsvc.handlers.uploads.handler",
+    "effects": "imgsvc.handlers.effects.handler",
+}
+
+PYTHON_VERSION = "3.12"
+RUNTIME = f"python{PYTHON_VERSION}"
+# Lambda's architecture names -> the wheel platform tags its Amazon Linux 2023 runtimes accept
+# (glibc 2.34). pip does not widen a PEP 600 tag to older glibc versions, so list them.
+PLATFORMS: dict[str, tuple[str, ...]] = {
+    arch: (f"manylinux_2_28_{machine}", f"manylinux_2_17_{machine}", f"manylinux2014_{machine}")
+    for arch, machine in (("arm64", "aarch64"), ("x86_64", "x86_64"))
+}
+# Provided by the Lambda runtime; never shipped in the layer.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 9
+# Files pip writes per installation (paths, installer, shebangs): not part of the package.
+PIP_INSTALL_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+
+
+def sha256_b64(path: Path) -> str:
+    """Base64 of the file's SHA-256, the same string as Terraform's ``filebase64sha256()``."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__" or name.endswith((".pyc", ".pyo"))
+
+
+def walk(base: Path, top: Path) -> Iterator[tuple[str, Path]]:
+    """``(relative posix path, file)`` under ``top`` in sorted order, skipping caches and dotfiles.
+
+    Relative paths are taken from ``base`` so the archive never holds an absolute path.
+    """
+    for current, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not _skipped(d))
+        for name in sorted(files):
+            if not _skipped(name):
+                path = Path(current, name)
+                yield path.relative_to(base).as_posix(), path
+
+
+def write_zip(dest: Path, entries: Iterable[tuple[str, Path]]) -> None:
+    """Write a reproducible zip of ``entries`` to ``dest`` atomically (temp file + os.replace)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for arcname, path in sorted(entries):
+                info = zipfile.ZipInfo(arcname, date_time=ZIP_TIME)
+                info.create_system = 3  # Unix, so the permission bits below are honoured
+                executable = path.stat().st_mode & 0o100
+                info.external_attr = (0o100755 if executable else 0o100644) << 16
+                archive.writestr(
+                    info,
+                    path.read_bytes(),
+                    compress_type=zipfile.ZIP_DEFLATED,
+                    compresslevel=ZIP_LEVEL,
+                )
+        tmp.chmod(0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def function_entries() -> list[tuple[str, Path]]:
+    """The Lambda package's Python sources, as ``imgsvc/...`` archive paths."""
+    package = SOURCE_DIR / PACKAGE
+    if not (package / "__init__.py").is_file():
+        raise SystemExit(f"build.py: {package} is not a Python package")
+    return [(name, path) for name, path in walk(SOURCE_DIR, package) if name.endswith(".py")]
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """``[project] dependencies`` minus what the Lambda runtime already provides."""
+    with pyproject.open("rb") as stream:
+        declared: list[str] = tomllib.load(stream)["project"]["dependencies"]
+    kept = []
+    for requirement in declared:
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+        if match is None:
+            raise SystemExit(f"build.py: cannot read the requirement {requirement!r}")
+        if _canonical(match[1]) not in RUNTIME_PROVIDED:
+            kept.append(requirement.strip())
+    return kept
+
+
+def _pip(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+
+
+def install_layer(arch: str, target: Path, wheel_dir: Path, requirements: Sequence[str]) -> None:
+    """pip-install ``requirements`` for the Lambda target into ``target/python``.
+
+    Installs only from ``wheel_dir`` (``--no-index``); downloads into it first when a wheel is
+    missing, so a rebuild with a warm cache never touches the network.
+    """
+    target_args = ["--only-binary=:all:", "--python-version", PYTHON_VERSION]
+    target_args += ["--implementation", "cp"]
+    for platform in PLATFORMS[arch]:
+        target_args += ["--platform", platform]
+    constraints = ROOT / "constraints.txt"
+    pins = ["-c", str(constraints)] if constraints.is_file() else []
+    offline = ["--no-index", "--find-links", str(wheel_dir)]
+    install = ["install", "--quiet", "--no-compile", "--target", str(target / "python")]
+    install += target_args + pins + offline + list(requirements)
+
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    result = _pip(install)
+    if result.returncode != 0:
+        print(f"downloading wheels for {arch} into {_shown(wheel_dir)}", flush=True)
+        download = ["download", "--quiet", "--dest", str(wheel_dir), *target_args, *pins]
+        fetched = _pip(download + list(requirements))
+        if fetched.returncode != 0:
+            raise SystemExit(f"build.py: pip download failed:\n{fetched.stderr.strip()}")
+        shutil.rmtree(target / "python", ignore_errors=True)
+        result = _pip(install)
+        if result.returncode != 0:
+            raise SystemExit(f"build.py: pip install failed:\n{result.stderr.strip()}")
+
+
+def strip_install_noise(site: Path) -> None:
+    """Remove what differs between two installs of the same wheels, and what Lambda never runs.
+
+    RECORD lists the console scripts' hashes, and those scripts carry the build interpreter's
+    absolute path in their shebang; INSTALLER/REQUESTED/direct_url.json describe the install,
+    not the package. ``bin/`` holds those scripts. Packages the runtime provides go too.
+    """
+    shutil.rmtree(site / "bin", ignore_errors=True)
+    for dist_info in site.glob("*.dist-info"):
+        for name in PIP_INSTALL_FILES:
+            (dist_info / name).unlink(missing_ok=True)
+    for entry in list(site.iterdir()):
+        top = _canonical(entry.name.split("-")[0])
+        if top in RUNTIME_PROVIDED:
+            print(f"  leaving out {entry.name} (the Lambda runtime provides it)")
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for cache in sorted(site.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def build_layer(arch: str, dist: Path, wheel_dir: Path) -> Path:
+    requirements = runtime_requirements()
+    dest = dist / f"layer-{arch}.zip"
+    with tempfile.TemporaryDirectory(prefix="imgsvc-layer-") as tmp:
+        target = Path(tmp)
+        install_layer(arch, target, wheel_dir, requirements)
+        site = target / "python"
+        strip_install_noise(site)
+        write_zip(dest, walk(target, site))
+    return dest
+
+
+def _artifact(path: Path, dist: Path) -> dict[str, object]:
+    return {
+        "zip": path.relative_to(dist).as_posix(),
+        "size": path.stat().st_size,
+        "sha256_b64": sha256_b64(path),
+    }
+
+
+def write_manifest(dist: Path, arch: str) -> Path:
+    """Describe what is in ``dist`` (the layer entry is null when no layer was built for arch)."""
+    functions = {
+        name: {"handler": handler, **_artifact(dist / f"{name}.zip", dist)}
+        for name, handler in FUNCTIONS.items()
+    }
+    layer_zip = dist / f"layer-{arch}.zip"
+    layer = (
+        {**_artifact(layer_zip, dist), "arch": arch, "compatible_runtimes": [RUNTIME]}
+        if layer_zip.is_file()
+        else None
+    )
+    manifest = {"arch": arch, "runtime": RUNTIME, "functions": functions, "layer": layer}
+    dest = dist / "manifest.json"
+    fd, tmp_name = tempfile.mkstemp(prefix=".manifest.", suffix=".tmp", dir=dist)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        json.dump(manifest, stream, indent=2, sort_keys=True)
+        stream.write("\n")
+    Path(tmp_name).chmod(0o644)
+    os.replace(tmp_name, dest)
+    return dest
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _report(path: Path) -> None:
+    print(f"  {_shown(path):<28} {path.stat().st_size:>11,} bytes  sha256 {sha256_b64(path)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64")
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output directory")
+    parser.add_argument(
+        "--wheel-dir",
+        type=Path,
+        default=None,
+        help="wheel cache (default: build/wheels/<runtime>-<arch>)",
+    )
+    parser.add_argument(
+        "--no-layer", action="store_true", help="only the function zips (keeps an existing layer)"
+    )
+    args = parser.parse_args(argv)
+    dist: Path = args.dist
+    wheel_dir: Path = args.wheel_dir or ROOT / "build" / "wheels" / f"{RUNTIME}-{args.arch}"
+
+    entries = function_entries()
+    for name in FUNCTIONS:
+        path = dist / f"{name}.zip"
+        write_zip(path, entries)
+        _report(path)
+    if not args.no_layer:
+        _report(build_layer(args.arch, dist, wheel_dir))
+    _report(write_manifest(dist, args.arch))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
