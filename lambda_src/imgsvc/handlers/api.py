@@ -1,0 +1,93 @@
+"""The API function: every route of openapi.yaml with ``x-imgsvc-function: api``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+
+from imgsvc import service
+from imgsvc.handlers.http import (
+    base_url,
+    body_bytes,
+    cors_config,
+    json_response,
+    lower_headers,
+    register_error_handlers,
+)
+from imgsvc.logs import logger
+from imgsvc.uploads_parsing import ImageUpload, parse_image_request
+from imgsvc.wiring import deps
+
+app = APIGatewayRestResolver(cors=cors_config())
+register_error_handlers(app)
+
+
+def _upload() -> ImageUpload:
+    return parse_image_request(
+        body=body_bytes(app),
+        headers=lower_headers(app),
+        name=app.current_event.get_query_string_value("name"),
+        max_bytes=deps().config.max_body_bytes,
+    )
+
+
+@app.get("/health")
+def health() -> Response[str]:
+    return json_response(200, {"status": "ok"})
+
+
+@app.post("/images")
+def create_image() -> Response[str]:
+    record = service.create_image(deps(), _upload())
+    return json_response(
+        201, record.public(base_url(app)), headers={"Location": f"/images/{record.id}"}
+    )
+
+
+@app.get("/images/<image_id>")
+def get_image(image_id: str) -> Response[str]:
+    return json_response(200, service.latest(deps(), image_id).public(base_url(app)))
+
+
+@app.put("/images/<image_id>")
+def update_image(image_id: str) -> Response[str]:
+    service.require_id(image_id)
+    record = service.update_image(deps(), image_id, _upload())
+    return json_response(200, record.public(base_url(app)))
+
+
+@app.delete("/images/<image_id>")
+def delete_image(image_id: str) -> Response[str]:
+    service.delete_image(deps(), image_id)
+    return Response(status_code=204, body="")
+
+
+@app.get("/images/<image_id>/versions")
+def list_versions(image_id: str) -> Response[str]:
+    base = base_url(app)
+    records = service.list_versions(deps(), image_id)
+    return json_response(200, {"id": image_id, "versions": [r.public(base) for r in records]})
+
+
+@app.get("/images/<image_id>/versions/<version>")
+def get_version(image_id: str, version: str) -> Response[str]:
+    number = service.parse_version(version)
+    assert number is not None
+    record = service.get_version(deps(), service.require_id(image_id), number)
+    return json_response(200, record.public(base_url(app)))
+
+
+@app.get("/images/<image_id>/content")
+def get_content(image_id: str) -> Response[str]:
+    version = service.parse_version(app.current_event.get_query_string_value("version"))
+    url = service.content_url(deps(), image_id, version)
+    return Response(
+        status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"}
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,171 @@
+"""Image inspection: what the bytes are, whether we accept them, and their facts.
+
+The type is sniffed from the bytes (never trusted from a header), the pixel limit is enforced from
+the header before any decoding, and only then is the image decoded once to prove it is whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from imgsvc.errors import BadRequest, UnprocessableImage, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow format name -> the content type we store and serve.
+ACCEPTED_FORMATS: dict[str, str] = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
+CONTENT_TYPES = frozenset(ACCEPTED_FORMATS.values())
+EXTENSIONS: dict[str, str] = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+# A frame budget for animations: each frame is decoded to prove the file is whole.
+MAX_FRAMES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """Facts about an accepted image."""
+
+    content_type: str
+    width: int
+    height: int
+    size: int
+    sha256: str
+    frames: int = 1
+
+
+def sniff(data: bytes) -> str | None:
+    """The Pillow format of ``data`` by its signature, for the accepted formats only."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def _other_format(data: bytes) -> str | None:
+    """The name of an image format we do not accept (for a helpful 415), or None."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.format
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
+    """Check ``data`` is an accepted, whole image within ``max_pixels``; return its facts.
+
+    Raises BadRequest (empty), UnsupportedMediaType (not an image, or a format we do not take),
+    or UnprocessableImage (over the pixel limit, a decompression bomb, corrupt or truncated).
+    """
+    if not data:
+        raise BadRequest(
+            "The request body is empty: send the image bytes.",
+            code="empty_body",
+        )
+    fmt = sniff(data)
+    if fmt is None:
+        other = _other_format(data)
+        accepted = ", ".join(sorted(CONTENT_TYPES))
+        if other:
+            raise UnsupportedMediaType(
+                f"{other} images are not accepted; send one of: {accepted}.",
+                code="format_not_accepted",
+            )
+        raise UnsupportedMediaType(
+            f"The body is not an image; send one of: {accepted}.",
+            code="not_an_image",
+        )
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above its own limit (ours is checked below) and raises at twice it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[fmt])
+    except Image.DecompressionBombError as exc:
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        detail = f"{int(declared[1]):,} pixels" if declared else "a decompression bomb"
+        raise _too_many_pixels(max_pixels, detail=detail) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise _corrupt(fmt, exc) from None
+
+    with image:
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise _corrupt(fmt, ValueError("zero-sized image"))
+        if width * height > max_pixels:
+            raise _too_many_pixels(
+                max_pixels, detail=f"{width}x{height}, {width * height:,} pixels"
+            )
+        frames = _verify(image, fmt, max_pixels)
+
+    return ImageInfo(
+        content_type=ACCEPTED_FORMATS[fmt],
+        width=width,
+        height=height,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        frames=frames,
+    )
+
+
+def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:
+    """Decode every frame once (JPEG at 1/8 scale: the decoder still reads every byte)."""
+    try:
+        if fmt == "JPEG":
+            width, height = image.size
+            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+            image.load()
+            return 1
+        frames = getattr(image, "n_frames", 1)
+        if frames > MAX_FRAMES or frames * image.size[0] * image.size[1] > 4 * max_pixels:
+            raise UnprocessableImage(
+                f"The animation has {frames} frames of {image.size[0]}x{image.size[1]}: over the"
+                f" limit of {MAX_FRAMES} frames or {4 * max_pixels} pixels in all.",
+                code="too_many_pixels",
+            )
+        for index in range(frames):
+            image.seek(index)
+            image.load()
+        return int(frames)
+    except UnprocessableImage:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
+        raise _corrupt(fmt, exc) from None
+
+
+def _too_many_pixels(max_pixels: int, *, detail: str) -> UnprocessableImage:
+    return UnprocessableImage(
+        f"The image is too large ({detail}): at most {max_pixels:,} pixels are accepted."
+        " Scale it down before uploading.",
+        code="too_many_pixels",
+    )
+
+
+def _corrupt(fmt: str, exc: BaseException) -> UnprocessableImage:
+    return UnprocessableImage(
+        f"The {fmt} image is corrupt or truncated and cannot be decoded ({exc}).",
+        code="corrupt_image",
+    )

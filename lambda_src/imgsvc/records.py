@@ -1,0 +1,57 @@
+"""The image version record: what DynamoDB keeps per version and what clients see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def now_rfc3339() -> str:
+    """The current time as RFC 3339 UTC with milliseconds, e.g. ``2026-11-22T14:32:00.123Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageVersion:
+    """One stored version of an image (DynamoDB item: ``id`` + ``version``)."""
+
+    id: str
+    version: int
+    name: str
+    content_type: str
+    width: int
+    height: int
+    size: int
+    sha256: str
+    created_at: str
+    bucket: str
+    key: str
+    s3_version_id: str
+    image_created_at: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def public(self, base_url: str) -> dict[str, Any]:
+        """The record as the API returns it; ``url`` returns this version's exact bytes."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "name": self.name,
+            "content_type": self.content_type,
+            "width": self.width,
+            "height": self.height,
+            "size": self.size,
+            "sha256": self.sha256,
+            "metadata": dict(self.metadata),
+            "created_at": self.created_at,
+            "url": f"{base_url}/images/{self.id}/content?version={self.version}",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """The marker a DELETE writes as the next version: readers then see 404."""
+
+    id: str
+    version: int
+    deleted_at: str

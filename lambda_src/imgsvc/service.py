@@ -1,0 +1,233 @@
+"""The image use cases: create, update, read, list, locate bytes, delete.
+
+Ordering that keeps every failure harmless: inspect the bytes first (nothing stored on bad
+input), write the S3 version second, commit the DynamoDB record last with a conditional write.
+If the commit fails the S3 version is removed again, so no record ever points at missing bytes
+and a failed request leaves what was stored before it untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from imgsvc import imaging, keys
+from imgsvc.errors import BadRequest, Conflict, NotFound
+from imgsvc.records import ImageVersion, Tombstone, now_rfc3339
+from imgsvc.repository import Repository, VersionTaken
+
+if TYPE_CHECKING:
+    from imgsvc.config import Config
+    from imgsvc.storage import Storage
+    from imgsvc.uploads_parsing import ImageUpload
+
+logger = logging.getLogger(__name__)
+
+# Each failed conditional write means another writer committed a version: with N concurrent
+# writers on one image, N attempts always suffice. Past this many the client gets a 409.
+MAX_COMMIT_ATTEMPTS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What the use cases need; the handlers build it from the config and cached clients."""
+
+    config: Config
+    repository: Repository
+    storage: Storage
+    clock: Callable[[], str] = now_rfc3339
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+
+def require_id(image_id: str) -> str:
+    if not keys.is_image_id(image_id):
+        raise BadRequest(
+            f"{image_id[:64]!r} is not an image id: ids are lowercase UUIDs like "
+            "'3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b'.",
+            code="invalid_id",
+        )
+    return image_id
+
+
+def parse_version(raw: str | None) -> int | None:
+    """A version number from a path or query string (None when absent)."""
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 999_999_999:
+        raise BadRequest(
+            f"{raw[:32]!r} is not a version number: use a whole number from 1.",
+            code="invalid_version",
+        )
+    return int(raw)
+
+
+def _not_found(image_id: str) -> NotFound:
+    return NotFound(
+        f"No image {image_id}: it does not exist or was deleted.", code="image_not_found"
+    )
+
+
+def latest(deps: Deps, image_id: str) -> ImageVersion:
+    """The latest version of a live image; 404 for unknown or deleted ids."""
+    found = deps.repository.latest(require_id(image_id))
+    if not isinstance(found, ImageVersion):
+        raise _not_found(image_id)
+    return found
+
+
+def get_version(deps: Deps, image_id: str, version: int) -> ImageVersion:
+    """One version of a live image; 404 if the image is deleted or the version unknown."""
+    latest(deps, image_id)
+    found = deps.repository.get(image_id, version)
+    if not isinstance(found, ImageVersion):
+        raise NotFound(f"Image {image_id} has no version {version}.", code="version_not_found")
+    return found
+
+
+def list_versions(deps: Deps, image_id: str) -> list[ImageVersion]:
+    """Every version of a live image, newest first."""
+    records = list(deps.repository.versions(require_id(image_id)))
+    if not records or not isinstance(records[0], ImageVersion):
+        raise _not_found(image_id)
+    return [record for record in records if isinstance(record, ImageVersion)]
+
+
+def create_image(deps: Deps, upload: ImageUpload, *, image_id: str | None = None) -> ImageVersion:
+    """Store a new image as version 1."""
+    if upload.name is None:
+        raise BadRequest(
+            "Name the image: add ?name=<filename> or send it as a multipart 'image' file part.",
+            code="missing_name",
+        )
+    info = imaging.inspect(upload.data, max_pixels=deps.config.max_pixels)
+    image_id = image_id or deps.new_id()
+    key = keys.original_key(image_id)
+    s3_version = deps.storage.put(
+        key, upload.data, content_type=info.content_type, image_id=image_id, sha256=info.sha256
+    )
+    now = deps.clock()
+    record = _record(deps, image_id, 1, upload.name, upload.metadata, info, s3_version, now, now)
+    try:
+        deps.repository.put_version(record)
+    except BaseException:
+        _undo(deps, key, s3_version)
+        raise
+    logger.info("image created", extra={"image_id": image_id, "version": 1, "size": info.size})
+    return record
+
+
+def update_image(deps: Deps, image_id: str, upload: ImageUpload) -> ImageVersion:
+    """Store a new version; the name and metadata carry over when the request gives none."""
+    require_id(image_id)
+    info = imaging.inspect(upload.data, max_pixels=deps.config.max_pixels)
+    previous = latest(deps, image_id)
+    key = keys.original_key(image_id)
+    s3_version = deps.storage.put(
+        key, upload.data, content_type=info.content_type, image_id=image_id, sha256=info.sha256
+    )
+    try:
+        for attempt in range(MAX_COMMIT_ATTEMPTS):
+            record = _record(
+                deps,
+                image_id,
+                previous.version + 1,
+                upload.name or previous.name,
+                upload.metadata if upload.metadata_given else previous.metadata,
+                info,
+                s3_version,
+                deps.clock(),
+                previous.image_created_at,
+            )
+            try:
+                deps.repository.put_version(record)
+            except VersionTaken:
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 (jitter)
+                previous = latest(deps, image_id)
+                continue
+            logger.info(
+                "image updated",
+                extra={"image_id": image_id, "version": record.version, "attempts": attempt + 1},
+            )
+            return record
+        raise Conflict(
+            f"Image {image_id} is being updated by too many clients at once; nothing was stored. "
+            "Read the latest version and try again.",
+            code="update_conflict",
+        )
+    except BaseException:
+        _undo(deps, key, s3_version)
+        raise
+
+
+def delete_image(deps: Deps, image_id: str) -> None:
+    """Hide an image from readers: a tombstone version, then an S3 delete marker.
+
+    Stored versions stay in the versioned bucket (until noncurrent expiry) and in the replica.
+    """
+    previous = latest(deps, image_id)
+    for _ in range(MAX_COMMIT_ATTEMPTS):
+        try:
+            deps.repository.put_tombstone(Tombstone(image_id, previous.version + 1, deps.clock()))
+            break
+        except VersionTaken:
+            previous = latest(deps, image_id)
+    else:
+        raise Conflict(
+            f"Image {image_id} is being updated while you delete it; try again.",
+            code="delete_conflict",
+        )
+    deps.storage.hide(previous.key)
+    logger.info("image deleted", extra={"image_id": image_id, "version": previous.version})
+
+
+def content_url(deps: Deps, image_id: str, version: int | None) -> str:
+    """A short-lived URL returning the exact stored bytes (main bucket, or replica if expired)."""
+    record = latest(deps, image_id) if version is None else get_version(deps, image_id, version)
+    location = deps.storage.locate(record.key, record.s3_version_id, record.sha256)
+    return deps.storage.presign(
+        location,
+        expires=deps.config.content_url_expires,
+        filename=record.name,
+        content_type=record.content_type,
+    )
+
+
+def _record(
+    deps: Deps,
+    image_id: str,
+    version: int,
+    name: str,
+    metadata: dict[str, str],
+    info: imaging.ImageInfo,
+    s3_version: str,
+    created_at: str,
+    image_created_at: str,
+) -> ImageVersion:
+    return ImageVersion(
+        id=image_id,
+        version=version,
+        name=name,
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        size=info.size,
+        sha256=info.sha256,
+        created_at=created_at,
+        bucket=deps.storage.bucket,
+        key=keys.original_key(image_id),
+        s3_version_id=s3_version,
+        image_created_at=image_created_at,
+        metadata=dict(metadata),
+    )
+
+
+def _undo(deps: Deps, key: str, s3_version: str) -> None:
+    try:
+        deps.storage.delete_version(key, s3_version)
+    except Exception:  # the original error matters more; an orphan version is only cost
+        logger.exception("could not remove uncommitted S3 version", extra={"key": key})

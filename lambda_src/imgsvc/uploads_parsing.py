@@ -1,0 +1,198 @@
+"""Turn an image request (raw body or multipart form, ``x-meta-*`` headers) into typed values.
+
+Pure functions over bytes and header mappings: no event shapes, no AWS.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from imgsvc.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+META_HEADER_PREFIX = "x-meta-"
+MULTIPART_FILE_PART = "image"
+MAX_METADATA_ENTRIES = 32
+MAX_METADATA_VALUE = 1024
+MAX_NAME_LENGTH = 255
+_META_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+# Raw bodies must say they are an image (or say nothing / octet-stream); the bytes decide which.
+_RAW_TYPES = ("image/", "application/octet-stream")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUpload:
+    """An image request, parsed: bytes, an optional (sanitised) name and metadata."""
+
+    data: bytes
+    name: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    metadata_given: bool = False
+
+
+def sanitize_name(raw: str | None) -> str | None:
+    """A safe display name: the last path part, no control characters, at most 255 characters.
+
+    ``../../etc/passwd.jpg`` becomes ``passwd.jpg``; a name with nothing left becomes None.
+    """
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFC", raw)
+    text = re.split(r"[/\\]", text)[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
+    text = text.lstrip(".").strip()
+    if not text:
+        return None
+    if len(text) > MAX_NAME_LENGTH:
+        _stem, dot, ext = text.rpartition(".")
+        keep = ext if dot and len(ext) <= 10 else ""
+        text = text[: MAX_NAME_LENGTH - len(keep) - (1 if keep else 0)] + (
+            f".{keep}" if keep else ""
+        )
+    return text
+
+
+def validate_metadata(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Check and normalise metadata keys (lowercase) and values; raise BadRequest if invalid."""
+    metadata: dict[str, str] = {}
+    for raw_key, value in pairs:
+        key = raw_key.strip().lower()
+        if not _META_KEY.match(key):
+            raise BadRequest(
+                f"Metadata key {raw_key!r} is not allowed: use 1-64 characters of a-z, 0-9, '_', "
+                "'-' or '.', starting with a letter or digit.",
+                code="invalid_metadata",
+            )
+        if key in metadata:
+            raise BadRequest(f"Metadata key {key!r} is given twice.", code="invalid_metadata")
+        if len(value) > MAX_METADATA_VALUE or any(
+            unicodedata.category(ch)[0] == "C" for ch in value
+        ):
+            raise BadRequest(
+                f"Metadata value of {key!r} must be at most {MAX_METADATA_VALUE} printable "
+                "characters.",
+                code="invalid_metadata",
+            )
+        metadata[key] = value.strip()
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        raise BadRequest(
+            f"At most {MAX_METADATA_ENTRIES} metadata entries are allowed, got {len(metadata)}.",
+            code="invalid_metadata",
+        )
+    return metadata
+
+
+def metadata_from_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The ``x-meta-<key>: <value>`` headers as (key, value) pairs."""
+    return [
+        (name[len(META_HEADER_PREFIX) :], value)
+        for name, value in headers.items()
+        if name.lower().startswith(META_HEADER_PREFIX)
+    ]
+
+
+def parse_image_request(
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    name: str | None,
+    max_bytes: int,
+) -> ImageUpload:
+    """Parse an image request body; ``headers`` must have lowercase names.
+
+    Raises PayloadTooLarge over ``max_bytes``, UnsupportedMediaType for a non-image content type,
+    BadRequest for a malformed form or metadata.
+    """
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(
+            f"The body is {len(body):,} bytes; the API takes at most {max_bytes:,}. "
+            "Upload larger images directly: POST /uploads returns a presigned form.",
+            code="payload_too_large",
+        )
+    content_type = headers.get("content-type", "").strip()
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    pairs = metadata_from_headers(headers)
+
+    if media_type == "multipart/form-data":
+        data, form_name, form_pairs = _parse_multipart(body, content_type)
+        pairs += form_pairs
+        name = name if name is not None else form_name
+    elif not media_type or media_type.startswith(_RAW_TYPES):
+        data = body
+    else:
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type!r} is not accepted: send the raw image "
+            "(image/jpeg, image/png, image/gif or image/webp) or multipart/form-data with an "
+            f"{MULTIPART_FILE_PART!r} file part.",
+            code="unsupported_content_type",
+        )
+    return ImageUpload(
+        data=data,
+        name=sanitize_name(name),
+        metadata=validate_metadata(pairs),
+        metadata_given=bool(pairs),
+    )
+
+
+def _parse_multipart(
+    body: bytes, content_type: str
+) -> tuple[bytes, str | None, list[tuple[str, str]]]:
+    from requests_toolbelt.multipart.decoder import (  # deferred: only forms need it
+        ImproperBodyPartContentException,
+        MultipartDecoder,
+        NonMultipartContentTypeException,
+    )
+
+    try:
+        decoder = MultipartDecoder(body, content_type)
+    except (NonMultipartContentTypeException, ImproperBodyPartContentException, ValueError) as exc:
+        raise BadRequest(
+            f"The multipart form is malformed: {exc}.", code="malformed_form"
+        ) from None
+
+    data: bytes | None = None
+    filename: str | None = None
+    pairs: list[tuple[str, str]] = []
+    for part in decoder.parts:
+        disposition = part.headers.get(b"Content-Disposition", b"").decode("utf-8", "replace")
+        params = _disposition_params(disposition)
+        field_name = params.get("name")
+        if field_name is None:
+            raise BadRequest(
+                "A multipart part has no name in its Content-Disposition.", code="malformed_form"
+            )
+        if field_name == MULTIPART_FILE_PART:
+            if data is not None:
+                raise BadRequest("Send exactly one 'image' file part.", code="malformed_form")
+            data = part.content
+            filename = params.get("filename")
+        elif "filename" in params:
+            raise BadRequest(
+                f"Unexpected file part {field_name!r}: the image goes in the 'image' part.",
+                code="malformed_form",
+            )
+        else:
+            try:
+                pairs.append((field_name, part.content.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise BadRequest(
+                    f"Form field {field_name!r} is not UTF-8 text.", code="invalid_metadata"
+                ) from None
+    if data is None:
+        raise BadRequest("The multipart form has no 'image' file part.", code="missing_image_part")
+    return data, filename, pairs
+
+
+def _disposition_params(disposition: str) -> dict[str, str]:
+    """Parameters of a Content-Disposition header (RFC 7578 form-data), via the email parser."""
+    from email.message import Message
+
+    message = Message()
+    message["content-disposition"] = disposition
+    params = message.get_params(header="content-disposition") or []
+    out: dict[str, str] = {}
+    for key, value in params[1:]:
+        out[key.lower()] = str(value)
+    return out
