@@ -1,0 +1,287 @@
+"""What API Gateway does in front of the Lambda functions, done locally.
+
+Routes come from openapi.yaml (the same file modules/api deploys); each request becomes the REST
+proxy event AWS would send (binary bodies base64-encoded), and the handler's proxy response
+becomes the HTTP response. The limits are AWS's: 10 MB per request, 6 MB per invocation.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from imgsvc.errors import error_body
+
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
+LAMBDA_MAX_PAYLOAD = 6 * 1024 * 1024
+# What modules/api declares as binary media types: bodies of these types arrive base64-encoded.
+BINARY_MEDIA_PREFIXES = ("image/", "multipart/form-data", "application/octet-stream")
+STAGE = "local"
+
+# x-imgsvc-function -> the handler the Lambda function of that name runs.
+FUNCTIONS: dict[str, str] = {
+    "api": "imgsvc.handlers.api:handler",
+    "resize": "imgsvc.handlers.resize:handler",
+}
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    template: str
+    method: str
+    function: str
+    pattern: re.Pattern[str]
+    static_segments: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    route: Route
+    path_parameters: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def load_routes(path: Path = OPENAPI_PATH) -> list[Route]:
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    routes: list[Route] = []
+    for template, item in spec["paths"].items():
+        regex = (
+            "^" + re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
+        )
+        static = sum(1 for part in template.split("/") if part and not part.startswith("{"))
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            routes.append(
+                Route(
+                    template=template,
+                    method=method.upper(),
+                    function=operation.get("x-imgsvc-function", "api"),
+                    pattern=re.compile(regex),
+                    static_segments=static,
+                )
+            )
+    # Most specific first: templates with more literal segments win (/uploads/x vs /{a}/{b}).
+    routes.sort(key=lambda r: -r.static_segments)
+    return routes
+
+
+class LocalContext:
+    """The parts of the Lambda context object that handlers and Powertools read."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = f"imgsvc-local-{function_name}"
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 1024
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        )
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + 30
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Gateway:
+    def __init__(self, routes: list[Route] | None = None) -> None:
+        self.routes = routes if routes is not None else load_routes()
+        self._handlers: dict[str, Handler] = {}
+
+    def match(self, method: str, path: str) -> Match | str | None:
+        """The route for ``method path``; None if no path matches, "method" if only the method."""
+        path_matched = False
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if not found:
+                continue
+            path_matched = True
+            if route.method == method or (method == "HEAD" and route.method == "GET"):
+                return Match(route, {k: v for k, v in found.groupdict().items()})
+        return "method" if path_matched else None
+
+    def handler(self, function: str) -> Handler:
+        if function not in self._handlers:
+            module_name, _, attribute = FUNCTIONS[function].partition(":")
+            self._handlers[function] = getattr(importlib.import_module(module_name), attribute)
+        return self._handlers[function]
+
+    def invoke(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        host: str,
+    ) -> ProxyResponse:
+        if method == "OPTIONS":
+            found = self.match("GET", path) or self.match("POST", path)
+            function = found.route.function if isinstance(found, Match) else "api"
+            return self._call(function, None, method, path, query, headers, body, source_ip, host)
+        found = self.match(method, path)
+        if found is None:
+            return _error(404, "route_not_found", f"No route {method} {path}: see openapi.yaml.")
+        if found == "method":
+            return _error(405, "method_not_allowed", f"{method} is not allowed on {path}.")
+        assert isinstance(found, Match)
+        if len(body) > API_GATEWAY_MAX_BODY:
+            return _too_large(len(body), API_GATEWAY_MAX_BODY)
+        return self._call(
+            found.route.function, found, method, path, query, headers, body, source_ip, host
+        )
+
+    def _call(
+        self,
+        function: str,
+        found: Match | None,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        host: str,
+    ) -> ProxyResponse:
+        event = proxy_event(
+            method=method,
+            path=path,
+            resource=found.route.template if found else path,
+            path_parameters=found.path_parameters if found else None,
+            query=query,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+            host=host,
+        )
+        payload = json.dumps(event)
+        if len(payload) > LAMBDA_MAX_PAYLOAD:
+            return _too_large(len(body), LAMBDA_MAX_PAYLOAD)
+        try:
+            handler = self.handler(function)
+        except ModuleNotFoundError:
+            return _error(501, "not_implemented", f"The {function} function is not in this build.")
+        result = handler(json.loads(payload), LocalContext(function))
+        return proxy_response(result)
+
+
+def proxy_event(
+    *,
+    method: str,
+    path: str,
+    resource: str,
+    path_parameters: dict[str, str] | None,
+    query: list[tuple[str, str]],
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    host: str,
+) -> dict[str, Any]:
+    """The API Gateway REST proxy (v1) event for one request."""
+    single_headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        single_headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    single_headers.setdefault("X-Forwarded-Proto", "http")
+    multi_headers.setdefault("X-Forwarded-Proto", ["http"])
+    single_query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query:
+        single_query[name] = value
+        multi_query.setdefault(name, []).append(value)
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    binary = content_type.lower().startswith(BINARY_MEDIA_PREFIXES)
+    if body and binary:
+        event_body: str | None = base64.b64encode(body).decode("ascii")
+    elif body:
+        try:
+            event_body = body.decode("utf-8")
+        except UnicodeDecodeError:  # API Gateway would mangle it; base64 keeps it intact
+            event_body, binary = base64.b64encode(body).decode("ascii"), True
+    else:
+        event_body = None
+    now = time.time()
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": single_headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": single_query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
+            "extendedRequestId": request_id,
+            "httpMethod": method,
+            "identity": {"sourceIp": source_ip, "userAgent": single_headers.get("User-Agent")},
+            "path": f"/{STAGE}{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "resourceId": "local",
+            "resourcePath": resource,
+            "stage": STAGE,
+        },
+        "body": event_body,
+        "isBase64Encoded": bool(event_body) and binary,
+    }
+
+
+def proxy_response(result: dict[str, Any]) -> ProxyResponse:
+    """The HTTP response API Gateway makes of a Lambda proxy result."""
+    headers: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        seen.add(name.lower())
+        headers.extend((name, str(v)) for v in values)
+    for name, value in (result.get("headers") or {}).items():
+        if name.lower() not in seen:
+            headers.append((name, str(value)))
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+    return ProxyResponse(int(result.get("statusCode", 200)), headers, body)
+
+
+def _error(status: int, code: str, message: str) -> ProxyResponse:
+    body = json.dumps(error_body(code, message)).encode()
+    return ProxyResponse(status, [("Content-Type", "application/json")], body)
+
+
+def _too_large(size: int, limit: int) -> ProxyResponse:
+    return _error(
+        413,
+        "payload_too_large",
+        f"The request ({size:,} bytes) is over the API limit of {limit:,} bytes. "
+        "Upload large images directly: POST /uploads returns a presigned form.",
+    )

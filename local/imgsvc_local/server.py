@@ -1,0 +1,112 @@
+"""The local mode's HTTP server: the API (through the local API Gateway), the CDN paths and the
+web page, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from imgsvc.errors import error_body
+from imgsvc_local.gateway import Gateway
+
+logger = logging.getLogger("imgsvc_local.http")
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+CDN_PREFIX = "/cdn"
+
+# A local CDN: called with the path under /cdn and the request; returns a response.
+CdnHandler = Callable[[str, Request], Response]
+
+
+class LocalApp:
+    """WSGI app: ``/cdn/...`` -> the CDN, API routes -> the gateway, else the web page."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        cdn: CdnHandler | None = None,
+        web_dir: Path = WEB_DIR,
+        web_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.cdn = cdn
+        self.web_dir = web_dir
+        self.web_config = web_config or {}
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        started = time.perf_counter()
+        response = self.dispatch(request)
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.info(
+            '%s "%s %s" %s %.1fms',
+            request.remote_addr,
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            elapsed,
+        )
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path == CDN_PREFIX or path.startswith(CDN_PREFIX + "/"):
+            if self.cdn is None:
+                return _json_error(404, "not_found", "The CDN is not part of this build.")
+            return self.cdn(path[len(CDN_PREFIX) :], request)
+        if request.method in ("GET", "HEAD") and self._is_web_path(path):
+            return self._web(path)
+        proxy = self.gateway.invoke(
+            method=request.method,
+            path=path,
+            query=list(request.args.items(multi=True)),
+            headers=list(request.headers.items()),
+            body=request.get_data(cache=False),
+            source_ip=request.remote_addr or "127.0.0.1",
+            host=request.host,
+        )
+        response = Response(proxy.body, status=proxy.status)
+        response.headers.clear()
+        for name, value in proxy.headers:
+            response.headers.add(name, value)
+        return response
+
+    def _is_web_path(self, path: str) -> bool:
+        if path in ("/", "/config.js"):
+            return True
+        return self.gateway.match("GET", path) is None and self._web_file(path) is not None
+
+    def _web_file(self, path: str) -> Path | None:
+        relative = "index.html" if path == "/" else path.lstrip("/")
+        candidate = (self.web_dir / relative).resolve()
+        if self.web_dir.resolve() not in candidate.parents or not candidate.is_file():
+            return None
+        return candidate
+
+    def _web(self, path: str) -> Response:
+        if path == "/config.js":
+            body = f"window.IMGSVC_CONFIG = {json.dumps(self.web_config)};\n"
+            return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-store"})
+        found = self._web_file(path)
+        if found is None:
+            return _json_error(404, "not_found", "The web page is not part of this build.")
+        mimetype = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        return Response(
+            found.read_bytes(), mimetype=mimetype, headers={"Cache-Control": "no-cache"}
+        )
+
+
+def _json_error(status: int, code: str, message: str) -> Response:
+    return Response(
+        json.dumps(error_body(code, message)), status=status, mimetype="application/json"
+    )

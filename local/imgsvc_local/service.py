@@ -1,0 +1,104 @@
+"""The whole service on one machine: moto as AWS, the handlers in-process, one HTTP port."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from imgsvc_local import backend
+from imgsvc_local.gateway import Gateway, LocalContext
+from imgsvc_local.server import LocalApp
+from imgsvc_local.workers import QueueWorker
+
+logger = logging.getLogger("imgsvc_local")
+
+
+@dataclass
+class LocalService:
+    """Start with :meth:`start`, stop with :meth:`stop`; ``url`` is the API's base URL."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    moto_port: int = 0
+    names: backend.Names = field(default_factory=backend.Names)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    moto: backend.MotoServer | None = None
+    http: BaseWSGIServer | None = None
+    workers: list[QueueWorker] = field(default_factory=list)
+    resources: dict[str, str] = field(default_factory=dict)
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.http is not None, "start() first"
+        return f"http://{self.host}:{self.http.server_address[1]}"
+
+    def start(self) -> LocalService:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # we log requests ourselves
+        self.moto = backend.MotoServer(self.host, self.moto_port).start()
+        gateway = Gateway()
+        app = LocalApp(gateway)
+        # Bind first: with port 0 the real port is known only now, and the CDN URL needs it.
+        self.http = make_server(self.host, self.port, app, threaded=True)
+        os.environ.update(
+            backend.environment(
+                self.moto.url,
+                self.names,
+                IMGSVC_CDN_BASE_URL=f"{self.url}/cdn",
+                POWERTOOLS_LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+                **self.extra_env,
+            )
+        )
+        from imgsvc import wiring
+
+        wiring.reset()
+        self.resources = backend.create_resources(self.names)
+        app.cdn = self._cdn()
+        app.web_config = {"apiBaseUrl": "", "cdnBaseUrl": "/cdn"}
+        self._start_workers()
+        self._thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def _start_workers(self) -> None:
+        from imgsvc_local import replication
+
+        self._add_worker(
+            "replication", self.resources["replication_queue_url"], replication.handler
+        )
+
+    def _add_worker(self, name: str, queue_url: str, handler: Any, **kwargs: Any) -> None:
+        worker = QueueWorker(
+            name=name,
+            queue_url=queue_url,
+            handler=handler,
+            context_factory=lambda: LocalContext(name),
+            **kwargs,
+        )
+        worker.start()
+        self.workers.append(worker)
+
+    def _cdn(self) -> Any:
+        """The local CDN (renditions and GIFs) when this build has it."""
+        try:
+            cdn = importlib.import_module("imgsvc_local.cdn")
+        except ModuleNotFoundError:
+            return None
+        return cdn.handle
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        if self.http is not None:
+            self.http.shutdown()
+            self.http.server_close()
+        for worker in self.workers:
+            worker.join(timeout=5)
+        if self.moto is not None:
+            self.moto.stop()
