@@ -145,9 +145,18 @@ def _parse_multipart(
         NonMultipartContentTypeException,
     )
 
+    if "boundary=" not in content_type.lower():
+        raise BadRequest(
+            "The multipart Content-Type has no boundary parameter.", code="malformed_form"
+        )
     try:
         decoder = MultipartDecoder(body, content_type)
-    except (NonMultipartContentTypeException, ImproperBodyPartContentException, ValueError) as exc:
+    except (
+        NonMultipartContentTypeException,
+        ImproperBodyPartContentException,
+        ValueError,
+        AttributeError,  # requests-toolbelt's answer to some malformed bodies
+    ) as exc:
         raise BadRequest(
             f"The multipart form is malformed: {exc}.", code="malformed_form"
         ) from None

@@ -101,11 +101,12 @@ class MotoServer:
         self._server.server_close()
 
 
-def environment(endpoint: str, names: Names, **extra: str) -> dict[str, str]:
-    """The environment the handlers see: moto's endpoint, fake credentials, the service config."""
+def environment(endpoint: str | None, names: Names, **extra: str) -> dict[str, str]:
+    """The environment the handlers see: moto's endpoint (None: in-process moto), fake
+    credentials, the service config."""
     return {
         **LOCAL_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
+        **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {}),
         "AWS_DEFAULT_REGION": PRIMARY_REGION,
         "AWS_REGION": PRIMARY_REGION,
         config.TABLE_NAME: names.table,

@@ -1,0 +1,127 @@
+"""The use cases over moto: versions, carry-over, delete, and failures that store nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pytest
+
+from imgsvc import aws, service, wiring
+from imgsvc.errors import BadRequest, Conflict, NotFound, UnprocessableImage
+from imgsvc.repository import VersionTaken
+from imgsvc.uploads_parsing import ImageUpload
+from tests.support import imagegen
+
+
+@pytest.fixture
+def deps(moto_aws: dict[str, str]) -> service.Deps:
+    return wiring.deps()
+
+
+def s3_versions(deps: service.Deps, image_id: str) -> list[str]:
+    listed = aws.s3().list_object_versions(
+        Bucket=deps.storage.bucket, Prefix=f"originals/{image_id}"
+    )
+    return [v["VersionId"] for v in listed.get("Versions", [])]
+
+
+def upload(data: bytes | None = None, name: str | None = "a.jpg", **metadata: str) -> ImageUpload:
+    return ImageUpload(
+        data=data if data is not None else imagegen.jpeg(64, 48),
+        name=name,
+        metadata=metadata,
+        metadata_given=bool(metadata),
+    )
+
+
+def test_create_then_update_makes_versions_with_carried_over_name_and_metadata(
+    deps: service.Deps,
+) -> None:
+    first = service.create_image(deps, upload(author="Ann"))
+    assert first.version == 1
+    assert first.metadata == {"author": "Ann"}
+    second = service.update_image(deps, first.id, upload(imagegen.png(30, 20), name=None))
+    assert second.version == 2
+    assert second.name == "a.jpg"
+    assert second.metadata == {"author": "Ann"}
+    assert (second.content_type, second.width, second.height) == ("image/png", 30, 20)
+    third = service.update_image(deps, first.id, upload(name="b.jpg", author="Bo"))
+    assert (third.version, third.name, third.metadata) == (3, "b.jpg", {"author": "Bo"})
+    assert [r.version for r in service.list_versions(deps, first.id)] == [3, 2, 1]
+    assert third.image_created_at == first.created_at
+
+
+def test_create_without_a_name_is_400_and_stores_nothing(deps: service.Deps) -> None:
+    with pytest.raises(BadRequest):
+        service.create_image(deps, upload(name=None))
+    assert aws.s3().list_object_versions(Bucket=deps.storage.bucket).get("Versions") is None
+
+
+def test_bad_update_stores_nothing_and_keeps_the_image(deps: service.Deps) -> None:
+    first = service.create_image(deps, upload())
+    with pytest.raises(UnprocessableImage):
+        service.update_image(deps, first.id, upload(imagegen.truncated(imagegen.jpeg())))
+    assert service.latest(deps, first.id) == first
+    assert s3_versions(deps, first.id) == [first.s3_version_id]
+
+
+def test_failed_commit_removes_the_uploaded_bytes(
+    deps: service.Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.create_image(deps, upload())
+
+    def always_taken(record: object) -> None:
+        raise VersionTaken("busy")
+
+    monkeypatch.setattr(type(deps.repository), "put_version", lambda self, r: always_taken(r))
+    with pytest.raises(Conflict) as caught:
+        service.update_image(deps, first.id, upload(imagegen.png()))
+    assert caught.value.status == 409
+    assert s3_versions(deps, first.id) == [first.s3_version_id]
+    assert service.latest(deps, first.id) == first
+
+
+def test_deleted_image_is_404_everywhere_but_its_bytes_stay(deps: service.Deps) -> None:
+    first = service.create_image(deps, upload())
+    service.delete_image(deps, first.id)
+    for call in (
+        lambda: service.latest(deps, first.id),
+        lambda: service.list_versions(deps, first.id),
+        lambda: service.get_version(deps, first.id, 1),
+        lambda: service.content_url(deps, first.id, None),
+        lambda: service.update_image(deps, first.id, upload()),
+        lambda: service.delete_image(deps, first.id),
+    ):
+        with pytest.raises(NotFound):
+            call()
+    stored = aws.s3().get_object(
+        Bucket=deps.storage.bucket, Key=first.key, VersionId=first.s3_version_id
+    )
+    assert hashlib.sha256(stored["Body"].read()).hexdigest() == first.sha256
+
+
+def test_ids_and_versions_are_validated(deps: service.Deps) -> None:
+    for bad in ("nope", "../../etc", "0B5E4F8E-6C55-4D7E-9B1E-2F1A9C3D4E5F", "1" * 36):
+        with pytest.raises(BadRequest) as caught:
+            service.latest(deps, bad)
+        assert caught.value.code == "invalid_id"
+    for bad_version in ("0", "-1", "abc", "1.5", "9" * 12):
+        with pytest.raises(BadRequest):
+            service.parse_version(bad_version)
+    with pytest.raises(NotFound):
+        service.latest(deps, "0b5e4f8e-6c55-4d7e-9b1e-2f1a9c3d4e5f")
+
+
+def test_unknown_version_is_404(deps: service.Deps) -> None:
+    first = service.create_image(deps, upload())
+    with pytest.raises(NotFound) as caught:
+        service.get_version(deps, first.id, 7)
+    assert caught.value.code == "version_not_found"
+
+
+def test_ids_are_fresh_uuid4s(deps: service.Deps) -> None:
+    ids = {service.create_image(deps, upload()).id for _ in range(3)}
+    assert len(ids) == 3
+    fixed = replace(deps, new_id=lambda: "0b5e4f8e-6c55-4d7e-9b1e-2f1a9c3d4e5f")
+    assert service.create_image(fixed, upload()).id == "0b5e4f8e-6c55-4d7e-9b1e-2f1a9c3d4e5f"

@@ -1,0 +1,139 @@
+"""Request bodies: raw and multipart forms, metadata headers, names."""
+
+from __future__ import annotations
+
+import pytest
+from requests_toolbelt import MultipartEncoder
+
+from imgsvc.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from imgsvc.uploads_parsing import parse_image_request, sanitize_name
+from tests.support import imagegen
+
+
+def parse(body: bytes, headers: dict[str, str], name: str | None = None, limit: int = 10**7):
+    return parse_image_request(body=body, headers=headers, name=name, max_bytes=limit)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd.jpg", "passwd.jpg"),
+        ("..\\..\\windows\\win.ini.png", "win.ini.png"),
+        ("/abs/path/photo.webp", "photo.webp"),
+        ("evil\x00name\r\n.gif", "evilname.gif"),
+        (".hidden.jpg", "hidden.jpg"),
+        ("  spaced name.jpg  ", "spaced name.jpg"),
+        ("..", None),
+        ("../", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_names_lose_path_parts_and_control_characters(
+    raw: str | None, expected: str | None
+) -> None:
+    assert sanitize_name(raw) == expected
+
+
+def test_long_names_are_cut_keeping_the_extension() -> None:
+    name = sanitize_name("a" * 400 + ".jpeg")
+    assert name is not None
+    assert len(name) == 255
+    assert name.endswith(".jpeg")
+
+
+def test_raw_body_with_meta_headers() -> None:
+    data = imagegen.jpeg(64, 48)
+    upload = parse(
+        data,
+        {"content-type": "image/jpeg", "x-meta-author": "Ann", "x-meta-Category": " cats "},
+        name="cat.jpg",
+    )
+    assert upload.data == data
+    assert upload.name == "cat.jpg"
+    assert upload.metadata == {"author": "Ann", "category": "cats"}
+    assert upload.metadata_given
+
+
+def test_multipart_form_gives_image_name_and_text_parts_as_metadata() -> None:
+    data = imagegen.png(40, 30)
+    form = MultipartEncoder(
+        fields={
+            "image": ("../dir/pic.png", data, "image/png"),
+            "author": "Bo",
+            "category": "birds",
+        }
+    )
+    upload = parse(form.to_string(), {"content-type": form.content_type, "x-meta-place": "Oslo"})
+    assert upload.data == data
+    assert upload.name == "pic.png"
+    assert upload.metadata == {"place": "Oslo", "author": "Bo", "category": "birds"}
+
+
+def test_query_name_wins_over_the_form_filename() -> None:
+    form = MultipartEncoder(fields={"image": ("form.png", b"x", "image/png")})
+    upload = parse(form.to_string(), {"content-type": form.content_type}, name="query.png")
+    assert upload.name == "query.png"
+
+
+def test_body_over_the_limit_is_413_pointing_to_direct_uploads() -> None:
+    with pytest.raises(PayloadTooLarge) as caught:
+        parse(b"\xff" * 1001, {"content-type": "image/jpeg"}, limit=1000)
+    assert "POST /uploads" in caught.value.message
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", "video/mp4"])
+def test_non_image_content_types_are_415(content_type: str) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        parse(imagegen.jpeg(32, 32), {"content-type": content_type})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-meta-": "empty key"},
+        {"x-meta-bad key": "space"},
+        {"x-meta-ünïcode": "key"},
+        {"x-meta-note": "x" * 1025},
+        {"x-meta-note": "bell\x07"},
+        {f"x-meta-k{i}": "v" for i in range(33)},
+    ],
+    ids=["empty-key", "space", "non-ascii-key", "long-value", "control-char", "too-many"],
+)
+def test_bad_metadata_is_400(headers: dict[str, str]) -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse(imagegen.jpeg(32, 32), {"content-type": "image/jpeg", **headers})
+    assert caught.value.code == "invalid_metadata"
+
+
+def test_duplicate_metadata_between_header_and_form_is_400() -> None:
+    form = MultipartEncoder(fields={"image": ("a.png", b"x", "image/png"), "author": "A"})
+    with pytest.raises(BadRequest):
+        parse(form.to_string(), {"content-type": form.content_type, "x-meta-author": "B"})
+
+
+def test_multipart_without_image_part_is_400() -> None:
+    form = MultipartEncoder(fields={"author": "A"})
+    with pytest.raises(BadRequest) as caught:
+        parse(form.to_string(), {"content-type": form.content_type})
+    assert caught.value.code == "missing_image_part"
+
+
+def test_multipart_with_two_image_parts_is_400() -> None:
+    form = MultipartEncoder(
+        fields=[("image", ("a.png", b"x", "image/png")), ("image", ("b.png", b"y", "image/png"))]
+    )
+    with pytest.raises(BadRequest):
+        parse(form.to_string(), {"content-type": form.content_type})
+
+
+def test_malformed_multipart_is_400() -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse(b"garbage", {"content-type": "multipart/form-data"})
+    assert caught.value.code == "malformed_form"
+
+
+def test_multipart_body_that_does_not_match_its_boundary_is_400() -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse(b"no parts here", {"content-type": "multipart/form-data; boundary=abc"})
+    assert caught.value.code == "malformed_form"
