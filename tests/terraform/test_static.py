@@ -1,0 +1,122 @@
+"""Offline Terraform checks over every module and environment: fmt, validate, test, checkov."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.terraform.tf import ROOT, Terraform, copy_infra, environment_dirs, module_dirs
+
+pytestmark = pytest.mark.terraform
+
+ROOTS = [p.relative_to(ROOT).as_posix() for p in [*module_dirs(), *environment_dirs()]]
+TESTED_MODULES = [
+    p.relative_to(ROOT).as_posix() for p in module_dirs() if list(p.glob("tests/*.tftest.hcl"))
+]
+
+
+def test_terraform_files_are_formatted(terraform: Terraform) -> None:
+    targets = [p for p in ("modules", "environments") if (ROOT / p).is_dir()]
+    assert targets, "no modules/ or environments/ to check"
+    result = terraform.run(
+        ROOT, "fmt", "-check", "-recursive", "-diff", "-no-color", *targets, check=False
+    )
+    assert result.returncode == 0, f"run `make fmt`; unformatted:\n{result.stdout}{result.stderr}"
+
+
+def test_every_module_has_terraform_tests() -> None:
+    untested = [p.name for p in module_dirs() if not list(p.glob("tests/*.tftest.hcl"))]
+    assert not untested, f"modules without tests/*.tftest.hcl: {untested}"
+
+
+def _diagnostic(d: dict[str, Any]) -> str:
+    where = d.get("range", {})
+    line = where.get("start", {}).get("line", "?")
+    return f"{d['severity']}: {d['summary']} {d.get('detail', '')} ({where.get('filename')}:{line})"
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_validate(root: str, terraform: Terraform, initialized: Callable[[str], Path]) -> None:
+    directory = initialized(root)
+    result = terraform.run(directory, "validate", "-no-color", "-json", check=False)
+    report = json.loads(result.stdout)
+    problems = [_diagnostic(d) for d in report["diagnostics"]]
+    assert report["valid"], "\n".join(problems)
+    # Deprecations and other warnings are bugs waiting for the next provider release.
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("module", TESTED_MODULES)
+def test_module_tests_pass(
+    module: str, terraform: Terraform, initialized: Callable[[str], Path]
+) -> None:
+    directory = initialized(module)
+    result = terraform.run(directory, "test", "-no-color", check=False, timeout=1200)
+    assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert " 0 passed" not in result.stdout, result.stdout
+
+
+def _checkov() -> Path:
+    configured = os.environ.get("CHECKOV")
+    path = Path(configured) if configured else ROOT / ".venv-checkov" / "bin" / "checkov"
+    if not path.is_file():
+        pytest.fail(f"checkov not found at {path}: run `make checkov-deps`")
+    return path
+
+
+def _reports(stdout: str) -> list[dict[str, Any]]:
+    """checkov prints one JSON document per scanned directory (a list or a dict each)."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    i = 0
+    while i < len(stdout):
+        if stdout[i].isspace():
+            i += 1
+            continue
+        document, i = decoder.raw_decode(stdout, i)
+        found.extend(document if isinstance(document, list) else [document])
+    return found
+
+
+def _failed_checks(reports: list[dict[str, Any]]) -> list[str]:
+    failed = []
+    for entry in reports:
+        for check in entry.get("results", {}).get("failed_checks", []):
+            failed.append(
+                f"{check['check_id']} {check['check_name']}: {check['resource']} "
+                f"({check['file_path']}:{check['file_line_range'][0]})"
+            )
+    return failed
+
+
+def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
+    copy = copy_infra(tmp_path / "infra")
+    dirs = [str(copy / p) for p in ("modules", "environments") if (copy / p).is_dir()]
+    command = [
+        str(_checkov()),
+        "--skip-download",
+        "--framework",
+        "terraform",
+        "--quiet",
+        "-o",
+        "json",
+    ]
+    for directory in dirs:
+        command += ["-d", directory]
+    env = os.environ | {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE"}
+    result = subprocess.run(
+        command, capture_output=True, text=True, check=False, env=env, cwd=copy, timeout=1200
+    )
+    assert result.stdout.strip(), f"checkov printed nothing:\n{result.stderr[-3000:]}"
+    reports = _reports(result.stdout)
+    assert len(reports) == len(dirs), result.stdout[-3000:]
+    assert all(r["summary"]["parsing_errors"] == 0 for r in reports), result.stdout[-3000:]
+    failed = _failed_checks(reports)
+    assert not failed, "checkov failed checks:\n" + "\n".join(failed)
+    assert result.returncode == 0, result.stderr[-3000:]
