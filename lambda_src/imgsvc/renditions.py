@@ -1,0 +1,456 @@
+"""Renditions: parse a size, negotiate the output format, render resized bytes. Pure Pillow code.
+
+Sizes (``Size``, :func:`parse_size`)
+    ``WxH`` fits inside the box, ``Wx`` / ``xH`` fix one side, ``WxH-cover`` fills the box and
+    crops the overflow (centred). Each side must be one of the configured sides
+    (``Config.rendition_sides``). ``X`` and ``-inside`` (the default fit) are accepted too and
+    leading zeros are ignored; :attr:`Size.canonical` is the one spelling used in keys.
+    Renditions never upscale: a box larger than the image gives the image at its own size, and
+    ``-cover`` gives the largest centred crop of the box's aspect ratio at the original scale.
+
+Formats (``OutputFormat``, :func:`negotiate`)
+    The original's format by default. WebP (or AVIF, when enabled and Pillow has it) only when
+    the client names it in ``Accept`` with ``q > 0``: wildcards (``image/*``, ``*/*``) never
+    select them, because browsers that cannot decode WebP send wildcards too. Between WebP and
+    AVIF the higher ``q`` wins, AVIF on a tie. The choice depends on ``Accept`` alone, so the
+    CDN's edge function can make the same one without knowing the original's type.
+
+Pixels (:func:`render`)
+    EXIF orientation is applied; embedded ICC profiles are converted to sRGB and dropped (what
+    browsers assume for untagged images); all metadata (EXIF, XMP, ICC, comments) is stripped;
+    alpha is kept where the output format has it (PNG, WebP, AVIF, GIF's transparent index) and
+    flattened onto white for JPEG. CMYK, palette (with transparency), grayscale and 16-bit
+    inputs are converted. Animated GIF/WebP inputs give a still of the first frame in every
+    format: one frame bounds each request's time and memory, and animation is the job of the
+    GIF effects.
+
+Speed: JPEG is decoded at 1/2, 1/4 or 1/8 scale by the decoder itself (``Image.draft``), so a
+12 MP photo never exists at full size in memory; what is left is a Lanczos resample of a
+region (``resize(box=...)``) with Pillow's integer pre-reduction for large ratios. Colour and
+orientation are applied to the small result. See ``bench/resize.py`` for the measurements.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from imgsvc.errors import BadRequest, UnprocessableImage
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+Fit = Literal["inside", "cover"]
+FormatKey = Literal["original", "webp", "avif"]
+
+# Content types of the originals the service accepts, and the Pillow formats they decode as.
+ORIGINAL_TYPES: Final = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+}
+_DECODERS: Final = tuple(ORIGINAL_TYPES.values())
+_ENCODERS: Final = {**ORIGINAL_TYPES, "image/avif": "AVIF"}
+
+# Encoder settings, chosen with `python -m bench resize` (see its output for the trade-offs).
+JPEG_QUALITY: Final = 82
+WEBP_QUALITY: Final = 80
+WEBP_METHOD: Final = 4
+AVIF_QUALITY: Final = 60
+AVIF_SPEED: Final = 8
+PNG_COMPRESS_LEVEL: Final = 6
+# Lanczos after the decoder's DCT scaling; a pre-reduction by whole factors keeps the
+# remaining resample at least this many times the output (>= 3 matches a full resample).
+REDUCING_GAP: Final = 3.0
+# How much larger than the output the JPEG decoder's scaled image must stay.
+DRAFT_GAP: Final = 1.0
+
+MAX_SIZE_TEXT: Final = 32
+_SIZE = re.compile(r"(?P<w>[0-9]{1,5})?[xX](?P<h>[0-9]{1,5})?(?:-(?P<fit>[A-Za-z]+))?")
+_EXIF_ORIENTATION: Final = 0x0112
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    """A requested rendition size: a box (either side may be open) and how to fit into it."""
+
+    width: int | None
+    height: int | None
+    fit: Fit = "inside"
+
+    def __post_init__(self) -> None:
+        if self.width is None and self.height is None:
+            raise ValueError("a size needs a width, a height or both")
+        if any(side is not None and side <= 0 for side in (self.width, self.height)):
+            raise ValueError("size sides must be positive")
+        if self.fit == "cover" and (self.width is None or self.height is None):
+            raise ValueError("cover needs both a width and a height")
+
+    @property
+    def canonical(self) -> str:
+        """The one spelling of this size used in keys and URLs, e.g. ``256x``, ``64x64-cover``."""
+        text = f"{self.width or ''}x{self.height or ''}"
+        return f"{text}-cover" if self.fit == "cover" else text
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        """The rendition's pixel size for an (upright) image of ``width`` x ``height``."""
+        return _plan(self, width, height)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    """The rendition's format: its part of the rendition key and its content type."""
+
+    key: FormatKey
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """Encoded rendition bytes and what they are."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def parse_size(text: str, allowed: Sequence[int]) -> Size:
+    """Parse a size from a URL; raise :class:`BadRequest` (``invalid_size``) if not allowed."""
+    sides = sorted(set(allowed))
+    listed = ", ".join(str(side) for side in sides) or "none configured"
+    usage = (
+        "use WxH (fit inside), Wx or xH (one side), or WxH-cover (fill and crop), "
+        f"where each side is one of: {listed}"
+    )
+    match = _SIZE.fullmatch(text) if len(text) <= MAX_SIZE_TEXT else None
+    if match is None:
+        raise BadRequest(
+            f"Size {text[:MAX_SIZE_TEXT]!r} is not valid: {usage}.", code="invalid_size"
+        )
+    width = int(match["w"]) if match["w"] else None
+    height = int(match["h"]) if match["h"] else None
+    fit = (match["fit"] or "inside").lower()
+    if width is None and height is None:
+        raise BadRequest(f"Size {text!r} has no width or height: {usage}.", code="invalid_size")
+    if fit not in ("inside", "cover"):
+        raise BadRequest(
+            f"Size {text!r} has an unknown fit {match['fit']!r}: {usage}.", code="invalid_size"
+        )
+    if fit == "cover" and (width is None or height is None):
+        raise BadRequest(
+            f"Size {text!r}: -cover needs both a width and a height; {usage}.",
+            code="invalid_size",
+        )
+    for side in (width, height):
+        if side is not None and side not in sides:
+            raise BadRequest(
+                f"Size {text!r} uses {side}, which is not an allowed side: {usage}.",
+                code="invalid_size",
+            )
+    return Size(width, height, "cover" if fit == "cover" else "inside")
+
+
+@cache
+def avif_supported() -> bool:
+    """True if this Pillow build can encode AVIF (checked once)."""
+    from PIL import features
+
+    return bool(features.check("avif"))
+
+
+def _accept_q(accept: str) -> dict[str, float]:
+    """``{media range: q}`` from an Accept header; the last of duplicated ranges wins."""
+    ranges: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if "/" not in media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+        if 0.0 <= q <= 1.0 or q == -1.0:
+            ranges[media.lower()] = max(q, 0.0)
+    return ranges
+
+
+def negotiate(accept: str | None, original_content_type: str, avif_enabled: bool) -> OutputFormat:
+    """Choose the rendition format for an ``Accept`` header (see the module docstring)."""
+    if original_content_type not in ORIGINAL_TYPES:
+        raise ValueError(f"unsupported original content type {original_content_type!r}")
+    ranges = _accept_q(accept or "")
+    candidates: list[tuple[float, int, OutputFormat]] = []
+    if avif_enabled and ranges.get("image/avif", 0.0) > 0 and avif_supported():
+        candidates.append((ranges["image/avif"], 2, OutputFormat("avif", "image/avif")))
+    if ranges.get("image/webp", 0.0) > 0:
+        candidates.append((ranges["image/webp"], 1, OutputFormat("webp", "image/webp")))
+    if not candidates:
+        return OutputFormat("original", original_content_type)
+    return max(candidates, key=lambda candidate: candidate[:2])[2]
+
+
+def output_format(key: str, original_content_type: str) -> OutputFormat:
+    """The :class:`OutputFormat` of a rendition key's format part (``original|webp|avif``)."""
+    if original_content_type not in ORIGINAL_TYPES:
+        raise ValueError(f"unsupported original content type {original_content_type!r}")
+    if key == "original":
+        return OutputFormat("original", original_content_type)
+    if key == "webp":
+        return OutputFormat("webp", "image/webp")
+    if key == "avif":
+        return OutputFormat("avif", "image/avif")
+    raise ValueError(f"unknown rendition format {key!r}; expected original, webp or avif")
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _plan(size: Size, width: int, height: int) -> tuple[tuple[int, int], tuple[float, float]]:
+    """``((out_w, out_h), (crop_w, crop_h))``: the output size and the centred source region."""
+    if size.fit == "cover" and size.width is not None and size.height is not None:
+        scale = max(size.width / width, size.height / height)
+        if scale <= 1.0:
+            return (size.width, size.height), (size.width / scale, size.height / scale)
+        # Too small to fill the box without upscaling: the box's aspect ratio, at scale 1.
+        shrink = min(width / size.width, height / size.height)
+        out = (
+            min(width, max(1, round(size.width * shrink))),
+            min(height, max(1, round(size.height * shrink))),
+        )
+        return out, (float(out[0]), float(out[1]))
+    scales = []
+    if size.width is not None:
+        scales.append(size.width / width)
+    if size.height is not None:
+        scales.append(size.height / height)
+    scale = min(*scales, 1.0)
+    out = (
+        min(width, max(1, round(width * scale))),
+        min(height, max(1, round(height * scale))),
+    )
+    if size.width is not None and scale == size.width / width:
+        out = (size.width, out[1])
+    if size.height is not None and scale == size.height / height:
+        out = (out[0], size.height)
+    return out, (float(width), float(height))
+
+
+def _corrupt(detail: str = "") -> UnprocessableImage:
+    suffix = f" ({detail})" if detail else ""
+    return UnprocessableImage(
+        "The image could not be decoded as JPEG, PNG, GIF or WebP; it may be truncated or "
+        f"corrupt{suffix}. Upload it again.",
+        code="corrupt_image",
+    )
+
+
+def _open(data: bytes, max_pixels: int | None) -> Image.Image:
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(data), formats=_DECODERS)
+    except Image.DecompressionBombError as exc:
+        raise UnprocessableImage(
+            f"The image has too many pixels to process: {exc}", code="image_too_large"
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise _corrupt(type(exc).__name__) from None
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise _corrupt("empty image")
+    if max_pixels is not None and width * height > max_pixels:
+        raise UnprocessableImage(
+            f"The image is {width}x{height} = {width * height} pixels; at most {max_pixels} "
+            "can be processed.",
+            code="image_too_large",
+        )
+    return image
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(_EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, EOFError, KeyError, TypeError):
+        return 1  # unreadable EXIF: show the pixels as stored
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _transpose(image: Image.Image, orientation: int) -> Image.Image:
+    from PIL import Image
+
+    method = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation)
+    return image if method is None else image.transpose(method)
+
+
+def _resizable(image: Image.Image) -> Image.Image:
+    """The decoded image in a mode Pillow resamples well (8 bits/channel, alpha if any)."""
+    mode = image.mode
+    if mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        if mode in ("RGB", "L") and "transparency" in image.info:
+            return image.convert("RGBA" if mode == "RGB" else "LA")
+        return image
+    if mode in ("P", "PA"):
+        return image.convert("RGBA" if image.has_transparency_data else "RGB")
+    if mode == "1":
+        return image.convert("L")
+    if mode.startswith("I;16") or mode == "I":
+        return image.point(lambda value: value / 257).convert("L")
+    if mode == "La":
+        return image.convert("LA")
+    if mode == "RGBa":
+        return image.convert("RGBA")
+    return image.convert("RGBA" if image.has_transparency_data else "RGB")
+
+
+@lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes, mode: str) -> Any:
+    """A cached LittleCMS transform from ``icc`` to sRGB (None if it is sRGB or unusable)."""
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = source.profile.xcolor_space.strip()
+        if (space, mode) not in (("RGB", "RGB"), ("RGB", "RGBA"), ("CMYK", "CMYK")):
+            return None
+        if space == "RGB" and "srgb" in ImageCms.getProfileDescription(source).lower():
+            return None
+        out_mode = "RGBA" if mode == "RGBA" else "RGB"
+        return ImageCms.buildTransform(source, ImageCms.createProfile("sRGB"), mode, out_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Colour-convert to sRGB using the embedded profile; CMYK without one converts plainly."""
+    transform = _srgb_transform(icc, image.mode) if icc else None
+    if transform is not None:
+        from PIL import ImageCms
+
+        try:
+            converted = ImageCms.applyTransform(image, transform)
+        except ImageCms.PyCMSError:
+            converted = None
+        if converted is not None:
+            return converted
+    return image.convert("RGB") if image.mode == "CMYK" else image
+
+
+def _flatten(image: Image.Image, mode: str) -> Image.Image:
+    """Composite an image with alpha onto white (for formats without alpha)."""
+    from PIL import Image
+
+    if image.mode not in ("RGBA", "LA"):
+        return image.convert(mode) if image.mode != mode else image
+    background = Image.new(image.mode, image.size, (255, 255, 255, 255)[: len(image.mode)])
+    background.alpha_composite(image)
+    return background.convert(mode)
+
+
+def _encode(image: Image.Image, content_type: str) -> bytes:
+    from PIL import Image
+
+    image.info = {}  # resampled images inherit the source's info: EXIF, XMP, ICC, comments
+    out = io.BytesIO()
+    fmt = _ENCODERS[content_type]
+    if fmt == "JPEG":
+        if image.mode not in ("RGB", "L"):
+            image = _flatten(image, "L" if image.mode == "LA" else "RGB")
+        image.save(out, fmt, quality=JPEG_QUALITY, optimize=True, progressive=True)
+    elif fmt == "WEBP":
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.mode else "RGB")
+        image.save(out, fmt, quality=WEBP_QUALITY, method=WEBP_METHOD)
+    elif fmt == "AVIF":
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.mode else "RGB")
+        image.save(out, fmt, quality=AVIF_QUALITY, speed=AVIF_SPEED)
+    elif fmt == "PNG":
+        image.save(out, fmt, compress_level=PNG_COMPRESS_LEVEL)
+    else:  # GIF: an adaptive palette, the transparent index where alpha is below half
+        alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
+        paletted = image.convert("RGB").quantize(255 if alpha else 256, Image.Quantize.MEDIANCUT)
+        if alpha is not None:
+            paletted.paste(255, mask=alpha.point(lambda value: 255 if value < 128 else 0))
+            paletted.save(out, fmt, transparency=255, optimize=False)
+        else:
+            paletted.save(out, fmt, optimize=False)
+    return out.getvalue()
+
+
+def render(
+    data: bytes, size: Size, fmt: OutputFormat, *, max_pixels: int | None = None
+) -> Rendition:
+    """Decode ``data``, resize it to ``size`` upright in sRGB, and encode it as ``fmt``.
+
+    Raises :class:`UnprocessableImage` with code ``corrupt_image`` if ``data`` is not a
+    decodable JPEG, PNG, GIF or WebP, or ``image_too_large`` if it has more than
+    ``max_pixels`` pixels (checked from the header, before decoding).
+    """
+    from PIL import Image
+
+    if fmt.content_type not in _ENCODERS:
+        raise ValueError(f"cannot encode {fmt.content_type!r}")
+    image = _open(data, max_pixels)
+    try:
+        icc = image.info.get("icc_profile")
+        orientation = _orientation(image)
+        stored_w, stored_h = image.size
+        swap = orientation >= 5  # 5-8 turn the image by 90 degrees
+        upright = (stored_h, stored_w) if swap else (stored_w, stored_h)
+        (out_w, out_h), (crop_w, crop_h) = _plan(size, *upright)
+        if swap:
+            out_w, out_h, crop_w, crop_h = out_h, out_w, crop_h, crop_w
+        box = (
+            (stored_w - crop_w) / 2,
+            (stored_h - crop_h) / 2,
+            (stored_w + crop_w) / 2,
+            (stored_h + crop_h) / 2,
+        )
+        # Let the JPEG decoder scale down by 2, 4 or 8 while decoding (no-op for the others).
+        wanted = (
+            math.ceil(stored_w * out_w / crop_w * DRAFT_GAP),
+            math.ceil(stored_h * out_h / crop_h * DRAFT_GAP),
+        )
+        drafted = image.draft(None, wanted)
+        if drafted is not None:
+            factor = drafted[1][2] / stored_w
+            box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
+        image = _resizable(image)  # decodes (the first frame of an animation)
+        if image.size == (out_w, out_h) and box == (0, 0, out_w, out_h):
+            resized = image
+        elif all(float(edge).is_integer() for edge in box) and (
+            box[2] - box[0],
+            box[3] - box[1],
+        ) == (out_w, out_h):
+            resized = image.crop((int(box[0]), int(box[1]), int(box[2]), int(box[3])))
+        else:
+            resized = image.resize(
+                (out_w, out_h), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
+            )
+        resized = _to_srgb(_transpose(resized, orientation), icc)
+        encoded = _encode(resized, fmt.content_type)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise _corrupt(type(exc).__name__) from None
+    except Image.DecompressionBombError as exc:  # pragma: no cover - caught by _open first
+        raise UnprocessableImage(str(exc), code="image_too_large") from None
+    width, height = (out_h, out_w) if swap else (out_w, out_h)
+    return Rendition(encoded, fmt.content_type, width, height)
