@@ -13,7 +13,8 @@ from imgsvc_local.service import LocalService
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     port = int(os.environ.get("PORT", "8080"))
     service = LocalService(port=port, moto_port=int(os.environ.get("MOTO_PORT", "0")))
     try:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -110,7 +111,8 @@ class Gateway:
         self._handlers: dict[str, Handler] = {}
 
     def match(self, method: str, path: str) -> Match | str | None:
-        """The route for ``method path``; None if no path matches, "method" if only the method."""
+        """The route for ``method path`` (still percent-encoded, as API Gateway matches it);
+        None if no path matches, "method" if only the method does not."""
         path_matched = False
         for route in self.routes:
             found = route.pattern.match(path)
@@ -118,7 +120,7 @@ class Gateway:
                 continue
             path_matched = True
             if route.method == method or (method == "HEAD" and route.method == "GET"):
-                return Match(route, {k: v for k, v in found.groupdict().items()})
+                return Match(route, {k: unquote(v) for k, v in found.groupdict().items()})
         return "method" if path_matched else None
 
     def handler(self, function: str) -> Handler:
@@ -151,7 +153,15 @@ class Gateway:
         if len(body) > API_GATEWAY_MAX_BODY:
             return _too_large(len(body), API_GATEWAY_MAX_BODY)
         return self._call(
-            found.route.function, found, method, path, query, headers, body, source_ip, host
+            found.route.function,
+            found,
+            method,
+            path,
+            query,
+            headers,
+            body,
+            source_ip,
+            host,
         )
 
     def _call(

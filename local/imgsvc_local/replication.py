@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 
 from imgsvc import aws, config
 
-logger = logging.getLogger("imgsvc_local.replication")
+logger = logging.getLogger("localmode.replication")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from imgsvc.errors import error_body
 from imgsvc_local.gateway import Gateway
 
-logger = logging.getLogger("imgsvc_local.http")
+logger = logging.getLogger("localmode.http")
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 CDN_PREFIX = "/cdn"
@@ -66,9 +66,10 @@ class LocalApp:
             return self.cdn(path[len(CDN_PREFIX) :], request)
         if request.method in ("GET", "HEAD") and self._is_web_path(path):
             return self._web(path)
+        raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or path
         proxy = self.gateway.invoke(
             method=request.method,
-            path=path,
+            path=raw_path.split("?", 1)[0],
             query=list(request.args.items(multi=True)),
             headers=list(request.headers.items()),
             body=request.get_data(cache=False),

@@ -16,7 +16,7 @@ from imgsvc_local.gateway import Gateway, LocalContext
 from imgsvc_local.server import LocalApp
 from imgsvc_local.workers import QueueWorker
 
-logger = logging.getLogger("imgsvc_local")
+logger = logging.getLogger("localmode")
 
 
 @dataclass

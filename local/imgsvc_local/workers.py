@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-logger = logging.getLogger("imgsvc_local.workers")
+logger = logging.getLogger("localmode.workers")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -1,0 +1,298 @@
+"""The image API over real HTTP against the local mode: every route and status code."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from requests_toolbelt import MultipartEncoder
+
+from tests.http.conftest import LocalMode
+from tests.http.support import assert_error, content_sha256, create, snapshot
+from tests.support import imagegen
+
+pytestmark = pytest.mark.http
+
+RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def test_health(api: str) -> None:
+    response = requests.get(f"{api}/health", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_create_returns_the_record_and_the_exact_bytes(api: str) -> None:
+    data = imagegen.jpeg(640, 480, seed=3)
+    response = requests.post(
+        f"{api}/images?name=holiday.jpg",
+        data=data,
+        headers={"Content-Type": "image/jpeg", "x-meta-author": "Ann", "X-Meta-Category": "sea"},
+        timeout=30,
+    )
+    assert response.status_code == 201
+    record = response.json()
+    assert response.headers["Location"] == f"/images/{record['id']}"
+    assert record["version"] == 1
+    assert record["name"] == "holiday.jpg"
+    assert (record["content_type"], record["width"], record["height"]) == ("image/jpeg", 640, 480)
+    assert record["size"] == len(data)
+    assert record["sha256"] == hashlib.sha256(data).hexdigest()
+    assert record["metadata"] == {"author": "Ann", "category": "sea"}
+    assert RFC3339_UTC.match(record["created_at"])
+    downloaded = requests.get(record["url"], timeout=30)
+    assert downloaded.status_code == 200
+    assert downloaded.content == data
+    assert downloaded.headers["Content-Type"] == "image/jpeg"
+
+
+def test_create_from_a_multipart_form(api: str) -> None:
+    data = imagegen.png(200, 100, alpha=True)
+    form = MultipartEncoder(
+        fields={"image": ("dir/logo.png", data, "image/png"), "author": "Bo", "licence": "cc-by"}
+    )
+    response = requests.post(
+        f"{api}/images", data=form, headers={"Content-Type": form.content_type}, timeout=30
+    )
+    assert response.status_code == 201, response.text
+    record = response.json()
+    assert record["name"] == "logo.png"
+    assert record["content_type"] == "image/png"
+    assert record["metadata"] == {"author": "Bo", "licence": "cc-by"}
+    assert content_sha256(api, record["id"]) == hashlib.sha256(data).hexdigest()
+
+
+def test_type_is_sniffed_not_taken_from_the_header(api: str) -> None:
+    data = imagegen.png(50, 40)
+    record = create(api, data, name="really-a-png.jpg")  # sent as image/jpeg
+    assert record["content_type"] == "image/png"
+
+
+def test_updates_make_versions_and_every_version_stays_readable(api: str) -> None:
+    first_bytes, second_bytes = imagegen.jpeg(320, 240, seed=1), imagegen.webp(200, 150, seed=2)
+    first = create(api, first_bytes, name="a.jpg", **{"x-meta-author": "Ann"})
+    image_id = first["id"]
+    response = requests.put(
+        f"{api}/images/{image_id}",
+        data=second_bytes,
+        headers={"Content-Type": "image/webp"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    second = response.json()
+    assert second["version"] == 2
+    assert second["id"] == image_id
+    assert second["name"] == "a.jpg"
+    assert second["metadata"] == {"author": "Ann"}
+    assert second["content_type"] == "image/webp"
+
+    assert requests.get(f"{api}/images/{image_id}", timeout=10).json() == second
+    listing = requests.get(f"{api}/images/{image_id}/versions", timeout=10).json()
+    assert listing == {"id": image_id, "versions": [second, first]}
+    assert requests.get(f"{api}/images/{image_id}/versions/1", timeout=10).json() == first
+    assert content_sha256(api, image_id) == hashlib.sha256(second_bytes).hexdigest()
+    assert content_sha256(api, image_id, 1) == hashlib.sha256(first_bytes).hexdigest()
+    redirect = requests.get(f"{api}/images/{image_id}/content", allow_redirects=False, timeout=10)
+    assert redirect.status_code == 302
+    assert redirect.headers["Location"].startswith("http://127.0.0.1:")
+
+
+def test_parallel_updates_each_get_a_distinct_version_with_their_own_bytes(api: str) -> None:
+    image_id = create(api, imagegen.jpeg(64, 64, seed=100))["id"]
+    bodies = [imagegen.jpeg(64, 64, seed=200 + i) for i in range(8)]
+
+    def put(data: bytes) -> requests.Response:
+        return requests.put(
+            f"{api}/images/{image_id}",
+            data=data,
+            headers={"Content-Type": "image/jpeg"},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(put, bodies))
+
+    ok = [r.json() for r in responses if r.status_code == 200]
+    for r in responses:
+        if r.status_code != 200:
+            assert_error(r, 409)
+    versions = [record["version"] for record in ok]
+    assert len(versions) == len(set(versions)), f"two responses share a version: {versions}"
+    assert len(ok) >= 1
+    for record in ok:  # every committed version returns the bytes its client sent
+        assert content_sha256(api, image_id, record["version"]) == record["sha256"]
+        assert record["sha256"] in {hashlib.sha256(b).hexdigest() for b in bodies}
+    listing = requests.get(f"{api}/images/{image_id}/versions", timeout=10).json()["versions"]
+    assert sorted(r["version"] for r in listing) == list(range(1, len(ok) + 2))
+
+
+def test_delete_hides_the_image_but_keeps_its_bytes(api: str, local_mode: LocalMode) -> None:
+    data = imagegen.jpeg(100, 80, seed=9)
+    record = create(api, data)
+    image_id = record["id"]
+    assert requests.delete(f"{api}/images/{image_id}", timeout=10).status_code == 204
+    for response in (
+        requests.get(f"{api}/images/{image_id}", timeout=10),
+        requests.get(f"{api}/images/{image_id}/versions", timeout=10),
+        requests.get(f"{api}/images/{image_id}/versions/1", timeout=10),
+        requests.get(f"{api}/images/{image_id}/content", timeout=10),
+        requests.put(f"{api}/images/{image_id}", data=data, timeout=10),
+        requests.delete(f"{api}/images/{image_id}", timeout=10),
+    ):
+        assert_error(response, 404, "image_not_found")
+    s3 = local_mode.s3()
+    versions = s3.list_object_versions(
+        Bucket="imgsvc-local-originals", Prefix=f"originals/{image_id}"
+    )
+    assert versions["DeleteMarkers"], "delete must add a marker, not destroy versions"
+    stored = s3.get_object(
+        Bucket="imgsvc-local-originals",
+        Key=f"originals/{image_id}",
+        VersionId=versions["Versions"][0]["VersionId"],
+    )
+    assert stored["Body"].read() == data
+
+
+def test_old_version_is_served_from_the_replica_after_main_expiry(
+    api: str, local_mode: LocalMode
+) -> None:
+    old = imagegen.jpeg(120, 90, seed=11)
+    record = create(api, old)
+    image_id, key = record["id"], f"originals/{record['id']}"
+    requests.put(f"{api}/images/{image_id}", data=imagegen.jpeg(120, 90, seed=12), timeout=30)
+    replica = local_mode.s3("eu-west-1")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # replication is asynchronous, as in AWS
+        listed = replica.list_object_versions(Bucket="imgsvc-local-replica", Prefix=key)
+        if len(listed.get("Versions", [])) >= 2:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the replica never received both versions")
+    main = local_mode.s3()
+    for version in main.list_object_versions(Bucket="imgsvc-local-originals", Prefix=key)[
+        "Versions"
+    ]:
+        if not version["IsLatest"]:  # what noncurrent-version expiry removes after 6 days
+            main.delete_object(
+                Bucket="imgsvc-local-originals", Key=key, VersionId=version["VersionId"]
+            )
+    redirect = requests.get(
+        f"{api}/images/{image_id}/content?version=1", allow_redirects=False, timeout=10
+    )
+    assert redirect.status_code == 302
+    assert "imgsvc-local-replica" in redirect.headers["Location"]
+    assert content_sha256(api, image_id, 1) == hashlib.sha256(old).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/images/not-a-uuid", 400, "invalid_id"),
+        ("/images/..%2F..%2Fetc", 400, "invalid_id"),
+        ("/images/3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b", 404, "image_not_found"),
+        ("/images/3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b/versions", 404, "image_not_found"),
+        ("/images/3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b/content", 404, "image_not_found"),
+        ("/no/such/route", 404, "route_not_found"),
+    ],
+)
+def test_reads_of_bad_or_unknown_ids(api: str, path: str, status: int, code: str) -> None:
+    assert_error(requests.get(f"{api}{path}", timeout=10), status, code)
+
+
+def test_unknown_and_malformed_versions(api: str) -> None:
+    image_id = create(api, imagegen.jpeg(32, 32))["id"]
+    assert_error(requests.get(f"{api}/images/{image_id}/versions/5", timeout=10), 404)
+    assert_error(requests.get(f"{api}/images/{image_id}/versions/0", timeout=10), 400)
+    assert_error(requests.get(f"{api}/images/{image_id}/versions/x", timeout=10), 400)
+    assert_error(requests.get(f"{api}/images/{image_id}/content?version=9", timeout=10), 404)
+    assert_error(requests.get(f"{api}/images/{image_id}/content?version=-1", timeout=10), 400)
+
+
+def test_wrong_method_is_a_json_405(api: str) -> None:
+    assert_error(requests.patch(f"{api}/images", timeout=10), 405, "method_not_allowed")
+
+
+BAD_BODIES = {
+    "not-an-image": (b"just some text, not pixels", "image/png", 415, "not_an_image"),
+    "bmp": (imagegen.encode(imagegen.photo(20, 20), "BMP"), "image/bmp", 415, None),
+    "text-content-type": (imagegen.jpeg(20, 20), "text/plain", 415, None),
+    "truncated-jpeg": (imagegen.truncated(imagegen.jpeg(400, 300)), "image/jpeg", 422, None),
+    "empty": (b"", "image/jpeg", 400, "empty_body"),
+    "png-40000x40000": (imagegen.png_declaring(40000, 40000), "image/png", 422, "too_many_pixels"),
+    "png-15000x10000": (imagegen.png_declaring(15000, 10000), "image/png", 422, "too_many_pixels"),
+    "12-MB": (b"\xff\xd8\xff" + b"\x00" * (12 * 1024 * 1024), "image/jpeg", 413, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BODIES))
+def test_bad_update_is_refused_and_the_stored_image_is_unchanged(api: str, case: str) -> None:
+    data, content_type, status, code = BAD_BODIES[case]
+    image_id = create(api, imagegen.jpeg(80, 60, seed=5))["id"]
+    before = snapshot(api, image_id)
+    response = requests.put(
+        f"{api}/images/{image_id}", data=data, headers={"Content-Type": content_type}, timeout=60
+    )
+    error = assert_error(response, status, code)
+    if status == 413:
+        assert "/uploads" in error["message"]
+    assert snapshot(api, image_id) == before
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BODIES))
+def test_bad_create_is_refused(api: str, case: str) -> None:
+    data, content_type, status, code = BAD_BODIES[case]
+    neighbour = create(api, imagegen.jpeg(40, 30, seed=6))["id"]
+    before = snapshot(api, neighbour)
+    response = requests.post(
+        f"{api}/images?name=x.jpg", data=data, headers={"Content-Type": content_type}, timeout=60
+    )
+    assert_error(response, status, code)
+    assert snapshot(api, neighbour) == before
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "code"),
+    [
+        ({}, {}, "missing_name"),
+        ({"name": "../.."}, {}, "missing_name"),
+        ({"name": "a.jpg"}, {"x-meta-bad!key": "v"}, "invalid_metadata"),
+        ({"name": "a.jpg"}, {"x-meta-note": "x" * 2000}, "invalid_metadata"),
+    ],
+)
+def test_malformed_creates_are_400(
+    api: str, params: dict[str, str], headers: dict[str, str], code: str
+) -> None:
+    response = requests.post(
+        f"{api}/images",
+        params=params,
+        data=imagegen.jpeg(30, 30),
+        headers={"Content-Type": "image/jpeg", **headers},
+        timeout=30,
+    )
+    assert_error(response, 400, code)
+
+
+def test_bad_metadata_on_update_keeps_the_image(api: str) -> None:
+    image_id = create(api, imagegen.jpeg(30, 30))["id"]
+    before = snapshot(api, image_id)
+    response = requests.put(
+        f"{api}/images/{image_id}",
+        data=imagegen.jpeg(30, 30, seed=2),
+        headers={"Content-Type": "image/jpeg", "x-meta-": "empty key"},
+        timeout=30,
+    )
+    assert_error(response, 400, "invalid_metadata")
+    assert snapshot(api, image_id) == before
+
+
+def test_path_in_the_name_is_removed(api: str) -> None:
+    neighbour = create(api, imagegen.jpeg(30, 30))["id"]
+    before = snapshot(api, neighbour)
+    record = create(api, imagegen.jpeg(30, 30, seed=4), name="../../etc/passwd.jpg")
+    assert record["name"] == "passwd.jpg"
+    assert snapshot(api, neighbour) == before
