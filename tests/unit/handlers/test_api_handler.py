@@ -1,0 +1,105 @@
+"""The API function invoked with real-shaped API Gateway REST events (over moto)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from imgsvc import service
+from imgsvc.handlers import api
+from imgsvc.logs import logger
+from tests.support import imagegen
+from tests.support.events import LambdaContext, event
+
+
+def invoke(**overrides: Any) -> dict[str, Any]:
+    return api.handler(event("apigw_rest", **overrides), LambdaContext())
+
+
+def body(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])
+
+
+def test_health(moto_aws: dict[str, str]) -> None:
+    response = invoke()
+    assert response["statusCode"] == 200
+    assert body(response) == {"status": "ok"}
+
+
+def test_binary_body_and_urls_with_the_stage_of_the_default_domain(
+    moto_aws: dict[str, str],
+) -> None:
+    data = imagegen.png(64, 32)
+    response = invoke(
+        resource="/images",
+        path="/images",
+        httpMethod="POST",
+        queryStringParameters={"name": "x.png"},
+        headers={**event("apigw_rest")["headers"], "Content-Type": "image/png"},
+        body=base64.b64encode(data).decode(),
+        isBase64Encoded=True,
+    )
+    assert response["statusCode"] == 201, response["body"]
+    record = body(response)
+    assert record["size"] == len(data)
+    assert record["url"] == (
+        "https://abcdef1234.execute-api.us-east-1.amazonaws.com/dev/images/"
+        f"{record['id']}/content?version=1"
+    )
+
+
+def test_custom_domain_has_no_stage_in_urls(moto_aws: dict[str, str]) -> None:
+    headers = {**event("apigw_rest")["headers"], "Host": "images.example.com"}
+    headers["Content-Type"] = "image/jpeg"
+    response = invoke(
+        resource="/images",
+        path="/images",
+        httpMethod="POST",
+        queryStringParameters={"name": "x.jpg"},
+        headers=headers,
+        body=base64.b64encode(imagegen.jpeg(16, 16)).decode(),
+        isBase64Encoded=True,
+    )
+    assert body(response)["url"].startswith("https://images.example.com/images/")
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """The service's log lines, formatted by its Powertools formatter, into a buffer."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield buffer
+    logger.removeHandler(handler)
+
+
+def test_an_unexpected_failure_is_a_json_500_and_an_error_log(
+    moto_aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, json_logs: io.StringIO
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service, "latest", broken)
+    image_id = "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b"
+    response = invoke(
+        resource="/images/{id}", path=f"/images/{image_id}", pathParameters={"id": image_id}
+    )
+    assert response["statusCode"] == 500
+    assert body(response)["error"]["code"] == "internal_error"
+    assert "disk on fire" not in response["body"]  # internals stay in the logs
+    logs = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    errors = [entry for entry in logs if entry["level"] == "ERROR"]
+    assert errors, logs
+    entry = errors[-1]
+    assert entry["timestamp"].endswith("+00:00")  # RFC 3339, UTC
+    assert entry["function_request_id"] == LambdaContext.aws_request_id
+    assert entry["correlation_id"] == "8b6a1c5e-0d7f-4c1e-9a3b-2f4e6d8c0a1b"
+    assert "cold_start" in entry
+    assert "disk on fire" in entry["exception"]
