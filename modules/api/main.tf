@@ -213,6 +213,7 @@ resource "aws_api_gateway_stage" "this" {
   stage_name           = var.stage_name
   description          = "Stage ${var.stage_name} of ${var.name}"
   xray_tracing_enabled = var.xray_tracing_enabled
+  variables            = var.stage_variables
   tags                 = var.tags
 
   access_log_settings {

@@ -206,6 +206,18 @@ variable "cors_allowed_origins" {
   }
 }
 
+variable "stage_variables" {
+  description = "Stage variables, passed to the Lambdas in event.stageVariables. Use them for values only known after the functions exist, such as the CDN base URL (cdnBaseUrl), which would otherwise be a dependency cycle."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k, v in var.stage_variables : can(regex("^[A-Za-z0-9_]{1,64}$", k)) && can(regex("^[A-Za-z0-9._~:/?#&=,+-]{0,512}$", v))])
+    error_message = "Stage variable names must be letters, digits and underscores; values may only contain letters, digits and . _ ~ : / ? # & = , + - (at most 512 characters)."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)

@@ -309,6 +309,29 @@ run "custom_throttling" {
   }
 }
 
+run "stage_variables_reach_the_stage" {
+  command = plan
+
+  variables {
+    stage_variables = { cdnBaseUrl = "https://d111111abcdef8.cloudfront.net" }
+  }
+
+  assert {
+    condition     = aws_api_gateway_stage.this.variables == tomap({ cdnBaseUrl = "https://d111111abcdef8.cloudfront.net" })
+    error_message = "Stage variables must be set on the stage."
+  }
+}
+
+run "rejects_a_stage_variable_value_api_gateway_refuses" {
+  command = plan
+
+  variables {
+    stage_variables = { cdnBaseUrl = "https://example.com/a b" }
+  }
+
+  expect_failures = [var.stage_variables]
+}
+
 run "lambda_permissions_are_scoped_to_this_api" {
   command = apply
 
