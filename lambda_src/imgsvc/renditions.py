@@ -24,10 +24,11 @@ Pixels (:func:`render`)
     format: one frame bounds each request's time and memory, and animation is the job of the
     GIF effects.
 
-Speed: JPEG is decoded at 1/2, 1/4 or 1/8 scale by the decoder itself (``Image.draft``), so a
-12 MP photo never exists at full size in memory; what is left is a Lanczos resample of a
-region (``resize(box=...)``) with Pillow's integer pre-reduction for large ratios. Colour and
-orientation are applied to the small result. See ``bench/resize.py`` for the measurements.
+Speed and memory: JPEG is decoded at 1/2, 1/4 or 1/8 scale by the decoder itself
+(``Image.draft``), so a 12 MP photo never exists at full size in memory; what is left is a
+bicubic resample of a region (``resize(box=...)``, with Pillow's whole-factor pre-reduction for
+large ratios), done in bands of bounded memory. Orientation and colour conversion are applied
+to the small result. ``bench/resize.py`` measures all of this against libvips and naive Pillow.
 """
 
 from __future__ import annotations
@@ -58,18 +59,27 @@ ORIGINAL_TYPES: Final = {
 _DECODERS: Final = tuple(ORIGINAL_TYPES.values())
 _ENCODERS: Final = {**ORIGINAL_TYPES, "image/avif": "AVIF"}
 
-# Encoder settings, chosen with `python -m bench resize` (see its output for the trade-offs).
+# Encoder settings, measured with `python -m bench resize` (its second table). WebP (and AVIF)
+# is what browsers get, so its bytes count on every view: libwebp's default method 4. JPEG and
+# PNG serve the few clients without WebP, so they favour latency: optimized Huffman tables but
+# no progressive scans (3% smaller for 2-3x the encode time), and zlib level 3 (level 6 costs
+# 2-4x the time for 5-15% on the renditions measured). AVIF at speed 8 encodes about as fast
+# as WebP method 4 and is about a third smaller; speed 6 is 3-5x slower for a few per cent.
 JPEG_QUALITY: Final = 82
 WEBP_QUALITY: Final = 80
 WEBP_METHOD: Final = 4
 AVIF_QUALITY: Final = 60
 AVIF_SPEED: Final = 8
-PNG_COMPRESS_LEVEL: Final = 6
-# Lanczos after the decoder's DCT scaling; a pre-reduction by whole factors keeps the
-# remaining resample at least this many times the output (>= 3 matches a full resample).
-REDUCING_GAP: Final = 3.0
-# How much larger than the output the JPEG decoder's scaled image must stay.
+PNG_COMPRESS_LEVEL: Final = 3
+# Resampling: Pillow's thumbnail defaults. After the decoder's DCT scaling the filter has less
+# than a factor of 2 left to do, where BICUBIC is within 44 dB of LANCZOS at half its cost; for
+# larger ratios Pillow first reduces by whole factors, leaving at least REDUCING_GAP to filter.
+REDUCING_GAP: Final = 2.0
+# How much larger than the output the JPEG decoder's scaled image must stay (1: never smaller).
 DRAFT_GAP: Final = 1.0
+# Bytes of working memory per band when resampling: bounds the premultiplied-alpha copy and the
+# intermediate rows, so peak memory is the decoded image plus the output plus about this much.
+BAND_BYTES: Final = 2 * 1024 * 1024
 
 MAX_SIZE_TEXT: Final = 32
 _SIZE = re.compile(r"(?P<w>[0-9]{1,5})?[xX](?P<h>[0-9]{1,5})?(?:-(?P<fit>[A-Za-z]+))?")
@@ -374,7 +384,7 @@ def _encode(image: Image.Image, content_type: str) -> bytes:
     if fmt == "JPEG":
         if image.mode not in ("RGB", "L"):
             image = _flatten(image, "L" if image.mode == "LA" else "RGB")
-        image.save(out, fmt, quality=JPEG_QUALITY, optimize=True, progressive=True)
+        image.save(out, fmt, quality=JPEG_QUALITY, optimize=True)
     elif fmt == "WEBP":
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.mode else "RGB")
@@ -394,6 +404,63 @@ def _encode(image: Image.Image, content_type: str) -> bytes:
         else:
             paletted.save(out, fmt, optimize=False)
     return out.getvalue()
+
+
+def _resample(
+    image: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float]
+) -> Image.Image:
+    """The ``box`` region of ``image`` resampled to ``size``, in bands of bounded memory.
+
+    Pillow's resampler only reads the rows a band needs (and the filter support around them),
+    so bands give the same pixels as one call. Images with alpha are premultiplied band by band
+    instead of as a whole copy, which is where most of the memory goes for large PNGs.
+    """
+    from PIL import Image
+
+    out_w, out_h = size
+    left, top, right, bottom = box
+    if (right - left, bottom - top) == size and all(float(edge).is_integer() for edge in box):
+        if box == (0, 0, image.width, image.height):
+            return image
+        return image.crop((int(left), int(top), int(right), int(bottom)))
+    resample = Image.Resampling.BICUBIC
+    scale_x, scale_y = (right - left) / out_w, (bottom - top) / out_h
+    premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(image.mode)
+    band_rows = max(1, int(BAND_BYTES / (4 * max(image.width, out_w) * max(scale_y, 1.0))))
+    if band_rows >= out_h and premultiplied is None:
+        return image.resize(size, resample, box=box, reducing_gap=REDUCING_GAP)
+    # Source pixels around a band that the filter (after any whole-factor reduction) can reach.
+    margin_x = math.ceil(4 * max(scale_x, 1.0)) + 2
+    margin_y = math.ceil(4 * max(scale_y, 1.0)) + 2
+    result = Image.new(image.mode, size)
+    for first in range(0, out_h, band_rows):
+        last = min(out_h, first + band_rows)
+        band = (left, top + first * scale_y, right, top + last * scale_y)
+        if premultiplied is None:
+            part = image.resize(
+                (out_w, last - first), resample, box=band, reducing_gap=REDUCING_GAP
+            )
+        else:
+            region = (
+                max(0, math.floor(band[0]) - margin_x),
+                max(0, math.floor(band[1]) - margin_y),
+                min(image.width, math.ceil(band[2]) + margin_x),
+                min(image.height, math.ceil(band[3]) + margin_y),
+            )
+            source = image if region == (0, 0, *image.size) else image.crop(region)
+            local = (
+                band[0] - region[0],
+                band[1] - region[1],
+                band[2] - region[0],
+                band[3] - region[1],
+            )
+            part = (
+                source.convert(premultiplied)
+                .resize((out_w, last - first), resample, box=local, reducing_gap=REDUCING_GAP)
+                .convert(image.mode)
+            )
+        result.paste(part, (0, first))
+    return result
 
 
 def render(
@@ -435,17 +502,8 @@ def render(
             factor = drafted[1][2] / stored_w
             box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
         image = _resizable(image)  # decodes (the first frame of an animation)
-        if image.size == (out_w, out_h) and box == (0, 0, out_w, out_h):
-            resized = image
-        elif all(float(edge).is_integer() for edge in box) and (
-            box[2] - box[0],
-            box[3] - box[1],
-        ) == (out_w, out_h):
-            resized = image.crop((int(box[0]), int(box[1]), int(box[2]), int(box[3])))
-        else:
-            resized = image.resize(
-                (out_w, out_h), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP
-            )
+        resized = _resample(image, (out_w, out_h), box)
+        del image  # the decoded pixels are the largest buffer; free them before encoding
         resized = _to_srgb(_transpose(resized, orientation), icc)
         encoded = _encode(resized, fmt.content_type)
     except (OSError, ValueError, SyntaxError, EOFError) as exc:

@@ -66,6 +66,12 @@ def alpha_range(image: Image.Image) -> tuple[int, int]:
     return low, high
 
 
+def largest_difference(a: Image.Image, b: Image.Image) -> int:
+    """The largest per-channel difference between two same-sized images."""
+    histogram = ImageChops.difference(a, b).histogram()
+    return max(i % 256 for i, count in enumerate(histogram) if count)
+
+
 def close(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 40) -> bool:
     return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
 
@@ -249,6 +255,20 @@ def test_large_ratios_use_the_decoder_scaling_and_stay_faithful() -> None:
     assert decode(result.data).size == (64, 64)
     expected = reference(data, (85, 64)).crop((10, 0, 74, 64))
     assert psnr(decode(result.data), expected) > 28
+
+
+@pytest.mark.parametrize("alpha", [False, True], ids=["rgb", "rgba"])
+def test_banded_resampling_gives_the_same_pixels_as_one_pass(
+    alpha: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = imagegen.png(900, 700, seed=7, alpha=alpha)
+    monkeypatch.setattr(renditions, "BAND_BYTES", 1 << 40)  # one band
+    one_pass = decode(render(data, Size(None, 400), PNG).data)
+    monkeypatch.setattr(renditions, "BAND_BYTES", 64 * 1024)  # about 20 bands
+    banded = decode(render(data, Size(None, 400), PNG).data)
+    assert banded.size == one_pass.size == (514, 400)
+    assert banded.mode == one_pass.mode == ("RGBA" if alpha else "RGB")
+    assert largest_difference(banded, one_pass) <= 1  # the same pixels
 
 
 def test_cover_crops_the_centre() -> None:

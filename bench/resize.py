@@ -1,0 +1,359 @@
+"""Resizer benchmark: our renditions vs naive Pillow vs libvips, same inputs, same run.
+
+For each input (12 MP and 24 MP photo-like JPEGs, a 2000x1500 RGBA PNG), target (a 256 and a
+1024 box) and output format, three pipelines turn the original's bytes into encoded rendition
+bytes, with the same encoder settings:
+
+- ours:  ``imgsvc.renditions.render`` (JPEG DCT-domain downscaling, region Lanczos, ...);
+- naive: full decode, ``resize(LANCZOS)`` straight to the output size, encode;
+- vips:  ``pyvips.Image.thumbnail_buffer`` + ``write_to_buffer``, once limited to one thread
+  (``concurrency_set(1)``, our Pillow path is single-threaded) and once with libvips' default
+  (all cores). libvips' operation cache is off so every call does the work.
+
+Printed: median wall ms per image (rounds interleave the pipelines so load on the machine hits
+them alike), the ratios, peak RSS growth of one call in a fresh process (see bench/common.py for
+why RSS), and PSNR of each output against the un-encoded naive LANCZOS pixels (naive's own
+figure is then just its encoder's loss). A second table measures the encoder settings that
+renditions.py uses against their alternatives.
+
+Targets (issue): ours/vips <= 1.0 on JPEG, <= 1.5 on PNG; memory <= 1/4 of naive; PSNR within
+2 dB of naive. ``IMGSVC_BENCH_REPEAT`` sets the rounds (default 7).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import PIL
+from PIL import Image, ImageChops, ImageStat
+from tests.support import imagegen
+
+from bench.common import MB, median_ms, peak_memory, print_table, ratio
+from imgsvc import renditions
+from imgsvc.renditions import OutputFormat, Size
+
+REPEAT = int(os.environ.get("IMGSVC_BENCH_REPEAT", "7"))
+TARGETS = (256, 1024)
+FORMATS = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def camera_like(width: int, height: int, *, seed: int = 1) -> Image.Image:
+    """imagegen's photo plus luminance texture at half resolution (foliage, fabric, skin).
+
+    imagegen.photo alone compresses to ~1.3 MB at 12 MP, a third of what a camera writes; the
+    JPEG decoder's cost follows the entropy-coded size, so the texture makes the 12 MP JPEG
+    about 4 MB at quality 90 and the 24 MP one about 8 MB, as from a phone or a DSLR.
+    """
+    base = imagegen.photo(width, height, seed=seed)
+    grain = Image.effect_noise((width // 2, height // 2), 64)
+    texture = grain.resize((width, height), Image.Resampling.BICUBIC).convert("RGB")
+    fine = Image.effect_noise((width, height), 40).convert("RGB")
+    return Image.blend(Image.blend(base, texture, 0.3), fine, 0.08)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    data: bytes
+    content_type: str
+
+
+def inputs() -> list[Input]:
+    jpeg12 = imagegen.encode(camera_like(4000, 3000, seed=2), "JPEG", quality=90)
+    jpeg24 = imagegen.encode(camera_like(6000, 4000, seed=3), "JPEG", quality=90)
+    png = imagegen.png(2000, 1500, seed=4, alpha=True)
+    return [
+        Input("jpeg 12MP", jpeg12, "image/jpeg"),
+        Input("jpeg 24MP", jpeg24, "image/jpeg"),
+        Input("png 3MP RGBA", png, "image/png"),
+    ]
+
+
+# --- the three pipelines (module level: the memory children import them by name) -------------
+
+
+def ours(data: bytes, target: int, content_type: str) -> bytes:
+    fmt = OutputFormat("original" if content_type != "image/webp" else "webp", content_type)
+    return renditions.render(data, Size(target, target), fmt).data
+
+
+def _save(image: Image.Image, content_type: str) -> bytes:
+    out = io.BytesIO()
+    if content_type == "image/jpeg":
+        image.convert("RGB").save(out, "JPEG", quality=renditions.JPEG_QUALITY, optimize=True)
+    elif content_type == "image/webp":
+        image.save(out, "WEBP", quality=renditions.WEBP_QUALITY, method=renditions.WEBP_METHOD)
+    else:
+        image.save(out, "PNG", compress_level=renditions.PNG_COMPRESS_LEVEL)
+    return out.getvalue()
+
+
+def naive_pixels(data: bytes, target: int) -> Image.Image:
+    """Full decode, then one LANCZOS resize to the size ours produces."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    size = Size(target, target).output_size(*image.size)
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def naive(data: bytes, target: int, content_type: str) -> bytes:
+    return _save(naive_pixels(data, target), content_type)
+
+
+@cache
+def _pyvips() -> Any:
+    import pyvips  # type: ignore[import-untyped]
+
+    pyvips.cache_set_max(0)  # every call must decode and resize, not hit libvips' cache
+    return pyvips
+
+
+def vips(data: bytes, target: int, content_type: str) -> bytes:
+    pyvips = _pyvips()
+    image = pyvips.Image.thumbnail_buffer(data, target, height=target, size="down")
+    if content_type == "image/jpeg":
+        return bytes(
+            image.write_to_buffer(
+                ".jpg",
+                Q=renditions.JPEG_QUALITY,
+                optimize_coding=True,
+                keep="none",
+            )
+        )
+    if content_type == "image/webp":
+        return bytes(
+            image.write_to_buffer(
+                ".webp", Q=renditions.WEBP_QUALITY, effort=renditions.WEBP_METHOD, keep="none"
+            )
+        )
+    # filter="all": per-row adaptive filters like Pillow's (libvips' default, none, is faster
+    # but its files are 60% larger).
+    return bytes(
+        image.write_to_buffer(
+            ".png", compression=renditions.PNG_COMPRESS_LEVEL, filter="all", keep="none"
+        )
+    )
+
+
+def warm_up() -> None:
+    """Load every codec once with a tiny image (outside the memory measurement)."""
+    for name, content_type in (("jpeg", "image/jpeg"), ("png", "image/png")):
+        tiny = imagegen.jpeg(32, 24) if name == "jpeg" else imagegen.png(32, 24, alpha=True)
+        for pipeline in (ours, naive, vips):
+            pipeline(tiny, 16, content_type)
+            pipeline(tiny, 16, "image/webp")
+
+
+# --- quality ------------------------------------------------------------------------------------
+
+
+def psnr(encoded: bytes, reference: Image.Image) -> float:
+    """PSNR in dB of the decoded output against the reference pixels (alpha included)."""
+    image: Image.Image = Image.open(io.BytesIO(encoded))
+    mode = "RGBA" if "A" in reference.mode else "RGB"
+    if image.size != reference.size:  # libvips rounds some sizes the other way by a pixel
+        image = image.resize(reference.size, Image.Resampling.LANCZOS)
+    diff = ImageChops.difference(image.convert(mode), reference.convert(mode))
+    mse = sum(ImageStat.Stat(diff).sum2) / (len(mode) * reference.width * reference.height)
+    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def _interleaved(
+    pipelines: dict[str, Callable[[], object]], rounds: int, threads: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall and CPU ms of each pipeline, timed round-robin so that background load on
+    the machine hits them alike. ``vips1`` runs libvips on one thread, ``vips`` on ``threads``.
+    CPU time counts every thread of the process, so it is the cost, wall time the latency.
+    """
+    wall: dict[str, list[float]] = {name: [] for name in pipelines}
+    cpu: dict[str, list[float]] = {name: [] for name in pipelines}
+    for _ in range(max(1, rounds) + 1):  # the first round warms up and is dropped
+        for name, fn in pipelines.items():
+            if name.startswith("vips"):
+                _pyvips().concurrency_set(1 if name == "vips1" else threads)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall[name].append((time.perf_counter() - start) * 1000.0)
+            cpu[name].append((time.process_time() - start_cpu) * 1000.0)
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values[1:])
+
+    return (
+        {name: median(values) for name, values in wall.items()},
+        {name: median(values) for name, values in cpu.items()},
+    )
+
+
+def cases() -> list[tuple[Input, int, str]]:
+    chosen = []
+    for source in inputs():
+        outputs = ("jpeg", "webp") if source.content_type == "image/jpeg" else ("png", "webp")
+        for target in TARGETS:
+            chosen += [(source, target, out) for out in outputs]
+    return chosen
+
+
+def run() -> None:
+    threads = _pyvips().concurrency_get()
+    version = ".".join(str(_pyvips().version(i)) for i in (0, 1, 2))
+    print(
+        f"Pillow {PIL.__version__}, libvips {version} (default {threads} threads), "
+        f"{os.cpu_count()} CPUs, {REPEAT} rounds\n"
+    )
+    speed_rows: list[list[object]] = []
+    memory_rows: list[list[object]] = []
+    worst = {"jpeg": 0.0, "png": 0.0, "memory": 0.0, "psnr": -math.inf}
+    for source, target, out in cases():
+        content_type = FORMATS[out]
+        label = f"{source.name} -> {target} {out}"
+
+        def bind(fn: Callable[[bytes, int, str], bytes]) -> Callable[[], bytes]:
+            return lambda: fn(source.data, target, content_type)  # noqa: B023 - used at once
+
+        times, cpu = _interleaved(
+            {"ours": bind(ours), "naive": bind(naive), "vips1": bind(vips), "vips": bind(vips)},
+            REPEAT,
+            threads,
+        )
+        speed_rows.append(
+            [
+                label,
+                times["ours"],
+                times["naive"],
+                times["vips1"],
+                times["vips"],
+                ratio(times["ours"], times["vips1"]),
+                ratio(times["ours"], times["vips"]),
+                ratio(times["ours"], times["naive"]),
+                ratio(cpu["ours"], cpu["vips1"]),
+            ]
+        )
+        kind = "jpeg" if source.content_type == "image/jpeg" else "png"
+        worst[kind] = max(worst[kind], times["ours"] / times["vips1"])
+
+        args = (source.data, target, content_type)
+        memory = {
+            "ours": peak_memory(ours, *args, warmup=warm_up),
+            "naive": peak_memory(naive, *args, warmup=warm_up),
+            "vips1": peak_memory(vips, *args, warmup=warm_up, env={"VIPS_CONCURRENCY": "1"}),
+        }
+        reference = naive_pixels(source.data, target)
+        outputs = {"ours": ours(*args), "naive": naive(*args), "vips": vips(*args)}
+        quality = {name: psnr(encoded, reference) for name, encoded in outputs.items()}
+        worst["memory"] = max(worst["memory"], memory["ours"] / memory["naive"])
+        if not math.isinf(quality["naive"]):
+            worst["psnr"] = max(worst["psnr"], quality["naive"] - quality["ours"])
+        memory_rows.append(
+            [
+                label,
+                memory["ours"] / MB,
+                memory["naive"] / MB,
+                memory["vips1"] / MB,
+                ratio(memory["ours"], memory["naive"]),
+                quality["ours"],
+                quality["naive"],
+                quality["vips"],
+                f"{len(outputs['ours']) / 1024:.0f}",
+                f"{len(outputs['vips']) / 1024:.0f}",
+            ]
+        )
+    print("Median wall time per image, ms (vips1: libvips on one thread)")
+    print_table(
+        [
+            "case",
+            "ours",
+            "naive",
+            "vips1",
+            "vips",
+            "ours/vips1",
+            "ours/vips",
+            "ours/naive",
+            "cpu ours/vips1",
+        ],
+        speed_rows,
+    )
+    print(
+        "\nPeak RSS growth of one call in a fresh process, MB; PSNR vs naive LANCZOS pixels, dB;"
+        " output KiB"
+    )
+    print_table(
+        [
+            "case",
+            "ours MB",
+            "naive MB",
+            "vips1 MB",
+            "ours/naive",
+            "PSNR ours",
+            "naive",
+            "vips",
+            "KiB ours",
+            "vips",
+        ],
+        memory_rows,
+    )
+    print(
+        f"\nworst ours/vips1: JPEG {worst['jpeg']:.2f}x (target <= 1.0), "
+        f"PNG {worst['png']:.2f}x (target <= 1.5); worst memory ours/naive "
+        f"{worst['memory']:.2f}x (target <= 0.25); worst PSNR loss vs naive "
+        f"{worst['psnr']:.2f} dB (target <= 2)"
+    )
+    encoder_settings(inputs()[0].data)
+
+
+def encoder_settings(data: bytes) -> None:
+    """What each encoder setting costs and saves, on 256 and 1024 renditions of a photo."""
+    rows: list[list[object]] = []
+    for target in TARGETS:
+        pixels = naive_pixels(data, target)
+        options: list[tuple[str, str, dict[str, Any]]] = [
+            ("JPEG q82 baseline", "JPEG", {"quality": 82}),
+            ("JPEG q82 optimize", "JPEG", {"quality": 82, "optimize": True}),
+            ("JPEG q82 progressive", "JPEG", {"quality": 82, "progressive": True}),
+            ("WebP q80 method 2", "WEBP", {"quality": 80, "method": 2}),
+            ("WebP q80 method 3", "WEBP", {"quality": 80, "method": 3}),
+            ("WebP q80 method 4", "WEBP", {"quality": 80, "method": 4}),
+            ("WebP q80 method 6", "WEBP", {"quality": 80, "method": 6}),
+            ("PNG level 1", "PNG", {"compress_level": 1}),
+            ("PNG level 3", "PNG", {"compress_level": 3}),
+            ("PNG level 6", "PNG", {"compress_level": 6}),
+        ]
+        if renditions.avif_supported():
+            options += [
+                (f"AVIF q{quality} speed {speed}", "AVIF", {"quality": quality, "speed": speed})
+                for quality, speed in ((60, 6), (60, 8), (60, 10))
+            ]
+        for name, fmt, params in options:
+
+            def encode(
+                fmt: str = fmt, params: dict[str, Any] = params, pixels: Image.Image = pixels
+            ) -> bytes:
+                out = io.BytesIO()
+                pixels.save(out, fmt, **params)
+                return out.getvalue()
+
+            encoded = encode()
+            rows.append(
+                [
+                    f"{target}px {name}",
+                    median_ms(encode, max(3, REPEAT // 2)),
+                    f"{len(encoded) / 1024:.1f}",
+                    psnr(encoded, pixels),
+                ]
+            )
+    print("\nEncoder settings on a resized photo (ms to encode, KiB, PSNR vs the pixels)")
+    print_table(["setting", "ms", "KiB", "PSNR"], rows)
