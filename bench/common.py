@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -157,17 +157,21 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Print rows as an aligned plain-text table (first column left, the others right)."""
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, left: Collection[int] = (0,)
+) -> None:
+    """Print rows as an aligned plain-text table: the ``left`` columns (by index) aligned left,
+    the others (numbers) right. Floats get one decimal; inf and nan print as such."""
     cells = [[_cell(value) for value in row] for row in rows]
     widths = [
         max([len(header), *(len(row[i]) for row in cells)]) for i, header in enumerate(headers)
     ]
 
     def line(values: Sequence[str]) -> str:
-        first, *rest = values
-        parts = [first.ljust(widths[0])]
-        parts += [value.rjust(width) for value, width in zip(rest, widths[1:], strict=True)]
+        parts = [
+            value.ljust(width) if i in left else value.rjust(width)
+            for i, (value, width) in enumerate(zip(values, widths, strict=True))
+        ]
         return "  ".join(parts).rstrip()
 
     print(line(list(headers)))

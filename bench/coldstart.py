@@ -1,0 +1,139 @@
+"""Cold start: the wall time of a fresh Python process importing each Lambda handler module,
+against one that only imports boto3 (what every Python Lambda that talks to AWS pays), in the
+same run. Module imports are the part of a cold start the code controls; the runtime's own
+start is the same for every function and is shown by the bare interpreter row.
+
+Target: each handler <= 1.25x ``import boto3``. For the heaviest imports of each handler (by
+``python -X importtime``, top-level packages only) see the second table.
+``IMGSVC_BENCH_COLDSTART_REPEAT`` sets the runs per module (default 9).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+
+from bench.common import print_table, ratio
+
+REPEAT = int(os.environ.get("IMGSVC_BENCH_COLDSTART_REPEAT", "9"))
+HANDLERS = (
+    "imgsvc.handlers.api",
+    "imgsvc.handlers.resize",
+    "imgsvc.handlers.uploads",
+    "imgsvc.handlers.effects",
+)
+BASELINE = "boto3"
+TARGET = 1.25
+# What the Lambda environment always has; nothing here may trigger network or AWS calls.
+ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "imgsvc",
+    "IMGSVC_EFFECT": "zoom",
+}
+_IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def _environment() -> dict[str, str]:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = [os.path.join(here, "lambda_src"), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+
+
+def _import_argv(module: str | None) -> list[str]:
+    return [sys.executable, "-c", f"import {module}" if module else "pass"]
+
+
+def available(modules: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The handler modules that exist in this checkout, and those that do not (yet)."""
+    present: list[str] = []
+    missing: list[str] = []
+    for module in modules:
+        (present if importlib.util.find_spec(module) is not None else missing).append(module)
+    return present, missing
+
+
+def import_times(
+    modules: Sequence[str | None], repeat: int, env: Mapping[str, str]
+) -> dict[str | None, float]:
+    """Median wall ms of a fresh ``python -c 'import <module>'`` per module, round-robin."""
+    samples: dict[str | None, list[float]] = {module: [] for module in modules}
+    for _ in range(max(1, repeat) + 1):  # the first round fills the OS file cache; dropped
+        for module in modules:
+            start = time.perf_counter()
+            subprocess.run(
+                _import_argv(module),
+                env=dict(env),
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            samples[module].append((time.perf_counter() - start) * 1000.0)
+    return {module: statistics.median(values[1:]) for module, values in samples.items()}
+
+
+def heaviest_imports(module: str, env: Mapping[str, str], top: int = 6) -> list[tuple[str, float]]:
+    """The direct imports of ``module`` (and of its parent packages) with the largest
+    cumulative time in ms, by ``-X importtime`` (one run: for ranking, not for timing).
+
+    importtime prints a module after its children, indented by depth; the children of a
+    top-level line are the depth-1 lines since the previous top-level line.
+    """
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=dict(env),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    parts = module.split(".")
+    chain = {".".join(parts[: i + 1]) for i in range(len(parts))}
+    pending: list[tuple[str, float]] = []
+    children: list[tuple[str, float]] = []
+    for line in done.stderr.splitlines():
+        match = _IMPORTTIME.match(line)
+        if match is None:
+            continue
+        depth = (len(match[3]) - 1) // 2
+        name, cumulative = match[4], int(match[2]) / 1000.0
+        if depth == 1:
+            pending.append((name, cumulative))
+        elif depth == 0:
+            if name in chain:
+                children += [entry for entry in pending if entry[0] not in chain]
+            pending = []
+    children.sort(key=lambda entry: entry[1], reverse=True)
+    return children[:top]
+
+
+def run() -> None:
+    env = _environment()
+    present, missing = available(HANDLERS)
+    for module in missing:
+        print(f"skipped {module}: not in this checkout yet")
+    if not present:
+        return
+    times = import_times([None, BASELINE, *present], REPEAT, env)
+    baseline = times[BASELINE]
+    rows: list[list[object]] = [
+        ["python (bare interpreter)", times[None], ratio(times[None], baseline), ""],
+        [f"import {BASELINE}", baseline, "1.00x", ""],
+    ]
+    for module in present:
+        verdict = "ok" if times[module] <= TARGET * baseline else f"over {TARGET}x"
+        rows.append([f"import {module}", times[module], ratio(times[module], baseline), verdict])
+    print(f"Fresh-process wall time, median of {REPEAT} runs, ms (target <= {TARGET}x boto3)")
+    print_table(["process", "ms", f"vs {BASELINE}", ""], rows)
+
+    print("\nHeaviest top-level imports (python -X importtime, cumulative ms, one run)")
+    heavy_rows: list[list[object]] = []
+    for module in [BASELINE, *present]:
+        heavy = heaviest_imports(module, env)
+        heavy_rows.append([module, ", ".join(f"{name} {ms:.0f}" for name, ms in heavy)])
+    print_table(["module", "imports"], heavy_rows, left=(0, 1))
