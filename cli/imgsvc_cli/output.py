@@ -61,7 +61,6 @@ class Output:
             unit_scale=True,
             unit_divisor=1024,
             file=self.stderr,
-            leave=False,
             dynamic_ncols=True,
         ) as bar:
 
