@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import itertools
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageCms, ImageOps, ImageSequence, ImageStat
+from PIL import Image, ImageChops, ImageCms, ImageOps, ImageSequence, ImageStat, JpegImagePlugin
 
 from imgsvc import effects
 from imgsvc.errors import UnprocessableImage
@@ -36,6 +37,74 @@ def mean_difference(a: Image.Image, b: Image.Image) -> float:
     """Mean absolute difference per RGB channel, 0..255."""
     diff = ImageChops.difference(a.convert("RGB"), b.convert("RGB"))
     return sum(ImageStat.Stat(diff).mean) / 3
+
+
+def local_colour_tables(data: bytes) -> int:
+    """How many frames of a GIF carry their own colour table (walks the GIF's blocks)."""
+    flags = data[10]
+    pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
+    count = 0
+
+    def skip_sub_blocks(pos: int) -> int:
+        while data[pos]:
+            pos += data[pos] + 1
+        return pos + 1
+
+    while data[pos] != 0x3B:  # trailer
+        if data[pos] == 0x21:  # extension: label, then sub-blocks
+            pos = skip_sub_blocks(pos + 2)
+        else:
+            assert data[pos] == 0x2C, f"unexpected block {data[pos]:#x} at {pos}"
+            flags = data[pos + 9]
+            pos += 10
+            if flags & 0x80:
+                count += 1
+                pos += 3 * (2 << (flags & 7))
+            pos = skip_sub_blocks(pos + 1)  # after the LZW minimum code size
+    return count
+
+
+def icc_rgb_profile(
+    red: tuple[float, float, float],
+    green: tuple[float, float, float],
+    blue: tuple[float, float, float],
+) -> bytes:
+    """A minimal ICC v2 RGB display profile with these primaries (D50 XYZ) and gamma 2.2."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + s15(x) + s15(y) + s15(z)
+
+    curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(2.2 * 256)) + b"\0\0"
+    white = (0.9642, 1.0, 0.8249)
+    tags = [
+        (b"wtpt", xyz(*white)),
+        (b"rXYZ", xyz(*red)),
+        (b"gXYZ", xyz(*green)),
+        (b"bXYZ", xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for signature, tag in tags:
+        table += signature + struct.pack(">II", offset + len(body), len(tag))
+        body += tag + b"\0" * (-len(tag) % 4)
+    header = (
+        struct.pack(">I", offset + len(body))
+        + b"\0" * 4
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 28
+        + xyz(*white)[8:]
+        + b"\0" * 48
+    )
+    return header + struct.pack(">I", len(tags)) + table + body
 
 
 def expected_size(effect: str, width: int, height: int, box: int) -> tuple[int, int]:
@@ -249,6 +318,17 @@ def test_png_with_alpha_keeps_its_transparent_pixels_in_every_frame(effect: str)
         assert frames[0].getpixel((2, 2))[3] == 255  # an opaque corner stays opaque
 
 
+def test_moving_transparent_pixels_leave_no_trail() -> None:
+    data = imagegen.png(320, 240, alpha=True)
+    rendered, _ = effects.render_frames(data, "zoom", box=400, frames=8)
+    gif = effects.make_gif(data, "zoom", box=400, frames=8, frame_ms=80)
+
+    for made, shown in zip(rendered, frames_of(gif.data), strict=True):
+        expected = made.getchannel("A").point(lambda a: 255 if a >= effects.ALPHA_THRESHOLD else 0)
+        agree = ImageChops.difference(expected, shown.getchannel("A")).histogram()[0]
+        assert agree / (shown.width * shown.height) > 0.99
+
+
 def test_opaque_colours_of_an_alpha_png_are_composited_over_white() -> None:
     image = Image.new("RGBA", (100, 100), (255, 0, 0, 0))
     image.paste((0, 0, 255, 160), (50, 0, 100, 100))  # 63% opaque blue on the right
@@ -298,13 +378,33 @@ def test_cmyk_jpeg_comes_out_in_the_right_colours() -> None:
         assert effects.make_gif(data, effect, box=400, frames=4, frame_ms=80).frames == 4
 
 
-def test_an_embedded_icc_profile_is_applied_and_a_broken_one_is_ignored() -> None:
+def test_an_srgb_profile_changes_nothing_and_a_broken_one_is_ignored() -> None:
     picture = imagegen.photo(320, 240)
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     for icc in (srgb, b"not a profile at all"):
         data = imagegen.encode(picture, "JPEG", quality=92, icc_profile=icc)
         gif = effects.make_gif(data, "hue", box=400, frames=2, frame_ms=80)
         assert mean_difference(frames_of(gif.data)[0], picture) < 6
+
+
+def test_colours_are_converted_to_srgb_with_the_embedded_profile() -> None:
+    # A profile whose first channel is sRGB's blue primary and third its red: a viewer that
+    # honours it shows red and blue swapped, and so must the GIF (which has no profile).
+    srgb_red, srgb_green, srgb_blue = (
+        (0.4361, 0.2225, 0.0139),
+        (0.3851, 0.7169, 0.0971),
+        (0.1431, 0.0606, 0.7141),
+    )
+    picture = imagegen.photo(320, 240)
+    data = imagegen.encode(
+        picture, "JPEG", quality=92, icc_profile=icc_rgb_profile(srgb_blue, srgb_green, srgb_red)
+    )
+    gif = effects.make_gif(data, "hue", box=400, frames=2, frame_ms=80)
+    first = frames_of(gif.data)[0]
+    red, green, blue = picture.split()
+
+    assert mean_difference(first, Image.merge("RGB", (blue, green, red))) < 10
+    assert mean_difference(first, picture) > 25
 
 
 def test_palette_and_greyscale_inputs_work() -> None:
@@ -353,11 +453,37 @@ def test_identical_frames_are_merged_with_their_time_added() -> None:
 @pytest.mark.parametrize(
     ("effect", "work"), [("zoom", (520, 390)), ("spin", (400, 400)), ("hue", (400, 300))]
 )
-def test_a_large_jpeg_is_decoded_small_once(effect: str, work: tuple[int, int]) -> None:
+def test_the_work_image_is_what_the_effect_needs(effect: str, work: tuple[int, int]) -> None:
     image, layout = effects.prepare(imagegen.jpeg(4000, 3000), effects.EFFECTS[effect], 400)
 
     assert image.size == layout.work == work
     assert image.mode == "RGB"
+
+
+@pytest.mark.parametrize(
+    ("effect", "decoded"), [("zoom", (1000, 750)), ("spin", (1000, 750)), ("hue", (500, 375))]
+)
+def test_a_large_jpeg_is_scaled_while_decoding(
+    monkeypatch: pytest.MonkeyPatch, effect: str, decoded: tuple[int, int]
+) -> None:
+    sizes: set[tuple[int, int]] = set()
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def recording_load(self: JpegImagePlugin.JpegImageFile) -> object:
+        sizes.add(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", recording_load)
+    effects.make_gif(imagegen.jpeg(4000, 3000), effect, box=400, frames=2, frame_ms=80)
+
+    assert sizes == {decoded}  # 1/4 or 1/8 of 4000x3000, never the full picture
+
+
+@pytest.mark.parametrize("effect", NAMES)
+def test_frames_share_one_colour_table_unless_their_colours_turn(photo: bytes, effect: str) -> None:
+    gif = effects.make_gif(photo, effect, box=400, frames=6, frame_ms=80)
+
+    assert local_colour_tables(gif.data) == (5 if effect == "hue" else 0)
 
 
 def test_importing_effects_does_not_import_pillow() -> None:
