@@ -29,6 +29,9 @@ GIF_FRAMES = "IMGSVC_GIF_FRAMES"
 GIF_FRAME_MS = "IMGSVC_GIF_FRAME_MS"
 GIF_EFFECTS = "IMGSVC_GIF_EFFECTS"
 EFFECT = "IMGSVC_EFFECT"
+# The maxReceiveCount of the queue a consumer reads (its redrive policy): on that receive a
+# message is on its last attempt, and the consumer records the failure before the DLQ takes it.
+MAX_RECEIVE_COUNT = "IMGSVC_MAX_RECEIVE_COUNT"
 CORS_ORIGINS = "IMGSVC_CORS_ORIGINS"
 LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 
@@ -38,6 +41,7 @@ DEFAULT_MAX_BODY_BYTES = 4_500_000
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 DEFAULT_RENDITION_SIDES = (64, 100, 128, 200, 256, 400, 512, 800, 1024, 1600, 2048)
+DEFAULT_MAX_RECEIVE_COUNT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ class Config:
     gif_frame_ms: int = 80
     gif_effects: tuple[str, ...] = ()
     effect: str = ""
+    max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     cors_origins: tuple[str, ...] = ()
 
 
@@ -110,6 +115,7 @@ def from_env(env: Mapping[str, str]) -> Config:
         gif_frame_ms=_int(env, GIF_FRAME_MS, 80),
         gif_effects=_csv(env, GIF_EFFECTS),
         effect=env.get(EFFECT, ""),
+        max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),
         cors_origins=_csv(env, CORS_ORIGINS),
     )
 

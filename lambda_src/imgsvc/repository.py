@@ -4,7 +4,8 @@ Items per image id:
 - ``version >= 1``, ``kind = "image"``: one per stored version (:class:`ImageVersion`).
 - ``version >= 2``, ``kind = "deleted"``: a tombstone written by DELETE as the next version, so
   "latest" stays one query and a racing update cannot slip in behind a delete.
-- ``version = 0``: reserved for the direct-upload ticket of that id (see :mod:`imgsvc.uploads`).
+- ``version = 0``, ``kind = "upload"``: the direct-upload ticket of that id (see
+  :mod:`imgsvc.uploads`); ``latest`` and ``versions`` never return it.
 
 Every write of a version is conditional on the key being free: two writers can never both own
 one version number.
@@ -13,7 +14,7 @@ one version number.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from imgsvc.records import ImageVersion, Tombstone
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 
 KIND_IMAGE = "image"
 KIND_DELETED = "deleted"
+KIND_UPLOAD = "upload"
+TICKET_VERSION = 0
+
+UPLOAD_PENDING = "pending"
+UPLOAD_PROCESSED = "processed"
+UPLOAD_REJECTED = "rejected"
 
 
 class VersionTaken(Exception):
@@ -77,6 +84,67 @@ def from_item(item: dict[str, Any]) -> ImageVersion | Tombstone:
         key=item["s3_key"]["S"],
         s3_version_id=item["s3_version_id"]["S"],
         metadata={k: v["S"] for k, v in item.get("metadata", {}).get("M", {}).items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTicket:
+    """A direct upload that was handed out: what the image will be called, and where it is.
+
+    ``status`` is ``pending`` until the uploaded file was processed, then ``processed`` (the
+    image exists as version 1 of ``id``) or ``rejected`` (``error_code``/``error_message`` say
+    why). Both outcomes are final: a ticket is good for one image.
+    """
+
+    id: str
+    name: str
+    content_type: str
+    created_at: str
+    expires_at: str
+    status: str = UPLOAD_PENDING
+    metadata: dict[str, str] = field(default_factory=dict)
+    error_code: str | None = None
+    error_message: str | None = None
+    updated_at: str | None = None
+
+
+def ticket_to_item(ticket: UploadTicket) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": _s(ticket.id),
+        "version": _n(TICKET_VERSION),
+        "kind": _s(KIND_UPLOAD),
+        "name": _s(ticket.name),
+        "content_type": _s(ticket.content_type),
+        "created_at": _s(ticket.created_at),
+        "expires_at": _s(ticket.expires_at),
+        "status": _s(ticket.status),
+        "metadata": {"M": {k: _s(v) for k, v in ticket.metadata.items()}},
+    }
+    if ticket.error_code is not None:
+        item["error_code"] = _s(ticket.error_code)
+    if ticket.error_message is not None:
+        item["error_message"] = _s(ticket.error_message)
+    if ticket.updated_at is not None:
+        item["updated_at"] = _s(ticket.updated_at)
+    return item
+
+
+def ticket_from_item(item: dict[str, Any]) -> UploadTicket:
+    def optional(name: str) -> str | None:
+        value = item.get(name)
+        return value["S"] if value else None
+
+    return UploadTicket(
+        id=item["id"]["S"],
+        name=item["name"]["S"],
+        content_type=item["content_type"]["S"],
+        created_at=item["created_at"]["S"],
+        expires_at=item["expires_at"]["S"],
+        status=item["status"]["S"],
+        metadata={k: v["S"] for k, v in item.get("metadata", {}).get("M", {}).items()},
+        error_code=optional("error_code"),
+        error_message=optional("error_message"),
+        updated_at=optional("updated_at"),
     )
 
 
@@ -140,6 +208,62 @@ class Repository:
                 "deleted_at": _s(tombstone.deleted_at),
             }
         )
+
+    def put_ticket(self, ticket: UploadTicket) -> None:
+        """Store a new upload ticket (version 0); VersionTaken if the id already has one."""
+        self._put_new(ticket_to_item(ticket))
+
+    def get_ticket(self, image_id: str) -> UploadTicket | None:
+        response = self.client.get_item(
+            TableName=self.table,
+            Key={"id": _s(image_id), "version": _n(TICKET_VERSION)},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return ticket_from_item(item) if item and item["kind"]["S"] == KIND_UPLOAD else None
+
+    def mark_processed(self, image_id: str, at: str) -> None:
+        """The ticket's image exists. Unconditional on the old status: once version 1 is
+        committed, ``processed`` is the truth even if a racing delivery rejected other bytes."""
+        self._settle(image_id, UPLOAD_PROCESSED, at, None, only_if_pending=False)
+
+    def mark_rejected(self, image_id: str, at: str, code: str, message: str) -> bool:
+        """Reject a pending ticket; False (nothing written) if it was settled already."""
+        return self._settle(image_id, UPLOAD_REJECTED, at, (code, message), only_if_pending=True)
+
+    def _settle(
+        self,
+        image_id: str,
+        status: str,
+        at: str,
+        error: tuple[str, str] | None,
+        *,
+        only_if_pending: bool,
+    ) -> bool:
+        values: dict[str, Any] = {":status": _s(status), ":at": _s(at), ":kind": _s(KIND_UPLOAD)}
+        condition = "#kind = :kind"
+        if only_if_pending:
+            condition += " AND #status = :pending"
+            values[":pending"] = _s(UPLOAD_PENDING)
+        if error is None:
+            update = "SET #status = :status, updated_at = :at REMOVE error_code, error_message"
+        else:
+            update = (
+                "SET #status = :status, updated_at = :at, error_code = :code, error_message = :m"
+            )
+            values[":code"], values[":m"] = _s(error[0]), _s(error[1])
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"id": _s(image_id), "version": _n(TICKET_VERSION)},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status", "#kind": "kind"},
+                ExpressionAttributeValues=values,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def _put_new(self, item: dict[str, Any]) -> None:
         try:

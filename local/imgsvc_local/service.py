@@ -18,6 +18,10 @@ from imgsvc_local.workers import QueueWorker
 
 logger = logging.getLogger("localmode")
 
+# Seconds a received message stays invisible: a retry comes this long after a failure, and
+# the work of one batch (GIFs of a few images, a 25 MB upload) fits in it.
+QUEUE_VISIBILITY_TIMEOUT = 10
+
 
 @dataclass
 class LocalService:
@@ -67,11 +71,28 @@ class LocalService:
         return self
 
     def _start_workers(self) -> None:
+        """One worker per event source mapping in AWS: the replicator (emulating S3
+        replication), the uploads function, and one effect function per GIF effect."""
+        from imgsvc import config, gifs
+        from imgsvc.handlers import effects, uploads
         from imgsvc_local import replication
 
         self._add_worker(
             "replication", self.resources["replication_queue_url"], replication.handler
         )
+        self._add_worker(
+            "uploads",
+            self.resources["uploads_queue_url"],
+            uploads.handler,
+            visibility_timeout=QUEUE_VISIBILITY_TIMEOUT,
+        )
+        for effect in gifs.configured_effects(config.load()):
+            self._add_worker(
+                f"effect-{effect}",
+                self.resources[f"{effect}_queue_url"],
+                effects.handler_for(effect),
+                visibility_timeout=QUEUE_VISIBILITY_TIMEOUT,
+            )
 
     def _add_worker(self, name: str, queue_url: str, handler: Any, **kwargs: Any) -> None:
         worker = QueueWorker(

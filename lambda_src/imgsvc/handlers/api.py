@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from imgsvc import service
+from imgsvc import gifs, service, uploads
 from imgsvc.handlers.http import (
     base_url,
     body_bytes,
@@ -86,6 +86,32 @@ def get_content(image_id: str) -> Response[str]:
     return Response(
         status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"}
     )
+
+
+@app.get("/images/<image_id>/gifs")
+def get_gifs(image_id: str) -> Response[str]:
+    found = deps()
+    body = gifs.status(found, gifs.store(found.config), image_id)
+    return json_response(200, body, headers={"Cache-Control": "no-store"})
+
+
+@app.post("/uploads")
+def create_upload() -> Response[str]:
+    found = deps()
+    request = uploads.parse_upload_request(body_bytes(app))
+    ticket, form = uploads.create_upload(found, uploads.inbox(found.config), request)
+    return json_response(
+        201,
+        uploads.ticket_body(ticket, form, found.config),
+        headers={"Location": f"/uploads/{ticket.id}", "Cache-Control": "no-store"},
+    )
+
+
+@app.get("/uploads/<upload_id>")
+def get_upload(upload_id: str) -> Response[str]:
+    found = deps()
+    ticket = uploads.upload_status(found, uploads.inbox(found.config), upload_id)
+    return json_response(200, uploads.status_body(ticket), headers={"Cache-Control": "no-store"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,0 +1,249 @@
+"""GIF effects of image versions over moto: which version an event means, making each GIF once,
+recording failures, and the status GET /images/<id>/gifs reports."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from imgsvc import aws, config, effects, gifs, keys, service, wiring
+from imgsvc.errors import BadRequest, NotFound
+from imgsvc.records import ImageVersion
+from imgsvc.uploads_parsing import ImageUpload
+from tests.support import imagegen
+
+
+@pytest.fixture
+def deps(moto_aws: dict[str, str]) -> service.Deps:
+    found = wiring.deps()
+    return replace(found, config=replace(found.config, cdn_base_url="https://cdn.example.com"))
+
+
+@pytest.fixture
+def store(deps: service.Deps) -> gifs.GifStore:
+    return gifs.store(deps.config)
+
+
+def create(deps: service.Deps, data: bytes | None = None) -> ImageVersion:
+    upload = ImageUpload(data if data is not None else imagegen.jpeg(96, 64), name="a.jpg")
+    return service.create_image(deps, upload)
+
+
+def stored(store: gifs.GifStore, key: str) -> dict[str, Any]:
+    return dict(store.client.get_object(Bucket=store.bucket, Key=key))
+
+
+def test_effects_default_to_all_and_unknown_names_are_refused() -> None:
+    assert gifs.configured_effects(config.Config()) == tuple(effects.EFFECTS)
+    assert len(gifs.configured_effects(config.Config())) >= 3
+    assert gifs.configured_effects(config.Config(gif_effects=("hue",))) == ("hue",)
+    with pytest.raises(ValueError, match="sparkle"):
+        gifs.configured_effects(config.Config(gif_effects=("zoom", "sparkle")))
+
+
+# --- finding the version ---------------------------------------------------------------------
+
+
+def test_an_event_finds_its_version_by_s3_version_id(deps: service.Deps) -> None:
+    first = create(deps)
+    second = service.update_image(deps, first.id, ImageUpload(imagegen.png(20, 10)))
+    assert gifs.find_version(deps, first.id, first.s3_version_id) == first
+    assert gifs.find_version(deps, first.id, second.s3_version_id) == second
+
+
+def put_uncommitted(deps: service.Deps, image_id: str) -> str:
+    """An S3 version written by a create whose record is not (or never) committed."""
+    data = imagegen.jpeg(32, 32)
+    return deps.storage.put(
+        keys.original_key(image_id),
+        data,
+        content_type="image/jpeg",
+        image_id=image_id,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def test_an_s3_version_without_a_record_yet_is_retried(deps: service.Deps) -> None:
+    image_id = "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b"
+    s3_version = put_uncommitted(deps, image_id)
+    with pytest.raises(gifs.NotCommittedYet):
+        gifs.find_version(deps, image_id, s3_version)
+
+
+def test_an_undone_write_is_dropped(deps: service.Deps, store: gifs.GifStore) -> None:
+    first = create(deps)
+    s3_version = put_uncommitted(deps, first.id)  # an update whose commit failed...
+    deps.storage.delete_version(first.key, s3_version)  # ...and was undone (service._undo)
+    assert gifs.find_version(deps, first.id, s3_version) is None
+    assert gifs.handle_original(deps, store, "zoom", first.key, s3_version) == "dropped"
+    assert store.states(first.id, 1) == {}
+
+
+def test_a_deleted_image_gets_no_gifs(deps: service.Deps, store: gifs.GifStore) -> None:
+    first = create(deps)
+    service.delete_image(deps, first.id)
+    assert gifs.find_version(deps, first.id, first.s3_version_id) is None
+    outcome = gifs.handle_original(deps, store, "zoom", first.key, first.s3_version_id)
+    assert outcome == "dropped"
+    assert store.states(first.id, 1) == {}
+
+
+def test_events_that_are_not_image_versions_are_ignored(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    assert gifs.handle_original(deps, store, "zoom", "originals/not-a-uuid", "v") == "ignored"
+    first = create(deps)
+    assert gifs.handle_original(deps, store, "zoom", first.key, None) == "ignored"
+
+
+# --- making GIFs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("effect", sorted(effects.EFFECTS))
+def test_each_effect_writes_an_animated_gif_with_immutable_caching(
+    deps: service.Deps, store: gifs.GifStore, effect: str
+) -> None:
+    record = create(deps, imagegen.jpeg(120, 80))
+    assert gifs.handle_original(deps, store, effect, record.key, record.s3_version_id) == "made"
+    found = stored(store, keys.gif_key(record.id, 1, effect))
+    assert found["ContentType"] == "image/gif"
+    assert found["CacheControl"] == "public, max-age=31536000, immutable"
+    with Image.open(io.BytesIO(found["Body"].read())) as gif:
+        assert gif.format == "GIF"
+        assert gif.is_animated
+        assert gif.n_frames > 1
+        assert gif.size == ((80, 80) if effect == "spin" else (120, 80))
+
+
+def test_a_gif_is_made_once(deps: service.Deps, store: gifs.GifStore) -> None:
+    record = create(deps)
+    assert gifs.make_effect(deps, store, record, "hue") == "made"
+    first = stored(store, keys.gif_key(record.id, 1, "hue"))["ETag"]
+    assert gifs.make_effect(deps, store, record, "hue") == "exists"
+    assert stored(store, keys.gif_key(record.id, 1, "hue"))["ETag"] == first
+
+
+def test_the_gif_follows_the_knobs(deps: service.Deps, store: gifs.GifStore) -> None:
+    small = replace(deps, config=replace(deps.config, gif_box=40, gif_frames=4, gif_frame_ms=50))
+    record = create(small, imagegen.jpeg(200, 100))
+    gifs.make_effect(small, store, record, "zoom")
+    data = stored(store, keys.gif_key(record.id, 1, "zoom"))["Body"].read()
+    with Image.open(io.BytesIO(data)) as gif:
+        assert gif.size == (40, 20)
+        assert gif.n_frames <= 4
+        assert gif.info["duration"] >= 50
+
+
+def test_an_undecodable_original_is_recorded_as_failed(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    record = create(deps)
+    # Bytes that passed the checks once but cannot be decoded now (e.g. damaged in storage).
+    broken = imagegen.truncated(imagegen.jpeg(200, 200), keep=0.2)
+    aws.s3().put_object(Bucket=deps.storage.bucket, Key=record.key, Body=broken)
+    damaged_version = aws.s3().list_object_versions(Bucket=deps.storage.bucket, Prefix=record.key)[
+        "Versions"
+    ][0]["VersionId"]
+    damaged = replace(record, s3_version_id=damaged_version)
+    assert gifs.make_effect(deps, store, damaged, "spin") == "failed"
+    marker = json.loads(stored(store, gifs.failure_key(record.id, 1, "spin"))["Body"].read())
+    assert marker["code"] == "corrupt_image"
+    assert marker["message"]
+    assert gifs.status(deps, store, record.id)["effects"]["spin"] == {"status": "failed"}
+
+
+def test_a_failure_on_the_last_attempt_is_recorded_and_still_raised(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    record = create(deps)
+    flaky = gifs.GifStore(_HeadFails(store.client), store.bucket)  # type: ignore[arg-type]
+    with pytest.raises(ConnectionError):
+        gifs.handle_original(deps, flaky, "zoom", record.key, record.s3_version_id)
+    assert store.states(record.id, 1) == {}  # a retry is coming: still pending
+    with pytest.raises(ConnectionError):
+        gifs.handle_original(
+            deps, flaky, "zoom", record.key, record.s3_version_id, final_attempt=True
+        )
+    assert store.states(record.id, 1) == {"zoom": "failed"}
+    marker = json.loads(stored(store, gifs.failure_key(record.id, 1, "zoom"))["Body"].read())
+    assert marker["code"] == "internal_error"
+
+
+class _HeadFails:
+    """A client whose HEAD fails (an outage of reads) while writes still work."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def head_object(self, **kwargs: Any) -> Any:
+        raise ConnectionError("renditions bucket unreachable")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+# --- the status ------------------------------------------------------------------------------
+
+
+def test_status_goes_from_pending_to_ready_with_cdn_urls(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    record = create(deps)
+    assert gifs.status(deps, store, record.id) == {
+        "id": record.id,
+        "version": 1,
+        "effects": {name: {"status": "pending"} for name in effects.EFFECTS},
+    }
+    gifs.make_effect(deps, store, record, "zoom")
+    body = gifs.status(deps, store, record.id)
+    assert body["effects"]["zoom"] == {
+        "status": "ready",
+        "url": f"https://cdn.example.com/gifs/{record.id}/1/zoom.gif",
+    }
+    assert body["effects"]["hue"] == {"status": "pending"}
+
+
+def test_status_is_about_the_latest_version(deps: service.Deps, store: gifs.GifStore) -> None:
+    record = create(deps)
+    for name in effects.EFFECTS:
+        gifs.make_effect(deps, store, record, name)
+    service.update_image(deps, record.id, ImageUpload(imagegen.png(30, 30)))
+    body = gifs.status(deps, store, record.id)
+    assert body["version"] == 2
+    assert {e["status"] for e in body["effects"].values()} == {"pending"}
+
+
+def test_a_gif_that_exists_wins_over_a_failure_marker(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    record = create(deps)
+    store.put_failure(record.id, 1, "hue", "internal_error", "gave up")
+    gifs.make_effect(deps, store, record, "hue")  # a redriven message succeeded later
+    assert gifs.status(deps, store, record.id)["effects"]["hue"]["status"] == "ready"
+
+
+def test_status_reports_only_the_configured_effects(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    only_hue = replace(deps, config=replace(deps.config, gif_effects=("hue",)))
+    record = create(only_hue)
+    assert set(gifs.status(only_hue, store, record.id)["effects"]) == {"hue"}
+
+
+def test_status_of_unknown_deleted_and_malformed_ids(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    with pytest.raises(BadRequest):
+        gifs.status(deps, store, "../etc")
+    with pytest.raises(NotFound):
+        gifs.status(deps, store, "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b")
+    record = create(deps)
+    service.delete_image(deps, record.id)
+    with pytest.raises(NotFound):
+        gifs.status(deps, store, record.id)

@@ -1,0 +1,370 @@
+"""Direct uploads over moto: the request, the ticket and its presigned POST policy, the status,
+and processing (good, refused, oversized, duplicate, crashed-midway and racing deliveries)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from imgsvc import aws, keys, service, uploads, wiring
+from imgsvc.errors import BadRequest, NotFound, UnsupportedMediaType
+from imgsvc.repository import Repository, UploadTicket
+from imgsvc.uploads_parsing import ImageUpload
+from tests.support import imagegen
+
+
+@pytest.fixture
+def deps(moto_aws: dict[str, str]) -> service.Deps:
+    return wiring.deps()
+
+
+@pytest.fixture
+def box(deps: service.Deps) -> uploads.Inbox:
+    return uploads.inbox(deps.config)
+
+
+def request_body(**fields: Any) -> bytes:
+    payload = {"name": "photo.jpg", "content_type": "image/jpeg", **fields}
+    return json.dumps({k: v for k, v in payload.items() if v is not ...}).encode()
+
+
+def ticket(deps: service.Deps, box: uploads.Inbox, **fields: Any) -> UploadTicket:
+    issued, _ = uploads.create_upload(
+        deps, box, uploads.parse_upload_request(request_body(**fields))
+    )
+    return issued
+
+
+def put_file(box: uploads.Inbox, image_id: str, data: bytes) -> None:
+    box.client.put_object(Bucket=box.bucket, Key=keys.upload_key(image_id), Body=data)
+
+
+def s3_versions(deps: service.Deps, image_id: str) -> list[str]:
+    listed = aws.s3().list_object_versions(
+        Bucket=deps.storage.bucket, Prefix=keys.original_key(image_id)
+    )
+    return [v["VersionId"] for v in listed.get("Versions", [])]
+
+
+def status(deps: service.Deps, box: uploads.Inbox, image_id: str) -> dict[str, Any]:
+    return uploads.status_body(uploads.upload_status(deps, box, image_id))
+
+
+# --- the request -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"", "invalid_json"),
+        (b"{not json", "invalid_json"),
+        (b"\xff\xfe", "invalid_json"),
+        (b'["photo.jpg"]', "invalid_json"),
+        (request_body(name=...), "missing_name"),
+        (request_body(name=42), "missing_name"),
+        (request_body(name="../.."), "invalid_name"),
+        (request_body(content_type=...), "missing_content_type"),
+        (request_body(content_type=""), "missing_content_type"),
+        (request_body(metadata=["a"]), "invalid_metadata"),
+        (request_body(metadata={"n": 1}), "invalid_metadata"),
+        (request_body(metadata={"bad key": "x"}), "invalid_metadata"),
+        (request_body(metadata={"k": "line\nbreak"}), "invalid_metadata"),
+        (request_body(size=10), "unknown_field"),
+    ],
+)
+def test_bad_requests_are_400_with_a_code(body: bytes, code: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        uploads.parse_upload_request(body)
+    assert caught.value.code == code
+    assert caught.value.message
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "image/tiff", "image/svg+xml", "image/jpg"])
+def test_a_type_that_is_not_an_accepted_image_is_415(content_type: str) -> None:
+    with pytest.raises(UnsupportedMediaType) as caught:
+        uploads.parse_upload_request(request_body(content_type=content_type))
+    assert "image/jpeg" in caught.value.message
+
+
+def test_a_good_request_is_sanitised_and_normalised() -> None:
+    parsed = uploads.parse_upload_request(
+        request_body(
+            name="../../secret/holiday.png",
+            content_type=" IMAGE/PNG; charset=binary",
+            metadata={"Author": " Ann "},
+        )
+    )
+    assert parsed == uploads.UploadRequest("holiday.png", "image/png", {"author": "Ann"})
+    assert uploads.parse_upload_request(request_body(metadata=None)).metadata == {}
+
+
+# --- the ticket and its form -----------------------------------------------------------------
+
+
+def test_the_form_pins_key_type_size_and_expiry(deps: service.Deps, box: uploads.Inbox) -> None:
+    deps = replace(deps, clock=lambda: "2026-11-22T14:00:00.000Z")
+    issued, form = uploads.create_upload(
+        deps, box, uploads.parse_upload_request(request_body(content_type="image/png"))
+    )
+    assert keys.is_image_id(issued.id)
+    assert form.fields["key"] == f"uploads/{issued.id}"
+    assert form.fields["Content-Type"] == "image/png"
+    assert form.fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    policy = json.loads(base64.b64decode(form.fields["policy"]))
+    conditions = policy["conditions"]
+    assert {"bucket": box.bucket} in conditions
+    assert {"key": f"uploads/{issued.id}"} in conditions
+    assert {"Content-Type": "image/png"} in conditions
+    assert ["content-length-range", 1, deps.config.max_upload_bytes] in conditions
+    expires = datetime.fromisoformat(policy["expiration"])
+    now = datetime.now(UTC)
+    assert now < expires <= now + timedelta(seconds=deps.config.upload_url_expires + 1)
+    assert issued.expires_at == "2026-11-22T14:10:00.000Z"  # created_at + 600 s
+    body = uploads.ticket_body(issued, form, deps.config)
+    assert body["expires_in"] == 600
+    assert body["max_bytes"] == 25 * 1024 * 1024
+    assert body["upload"]["fields"] == form.fields
+
+
+def test_a_ticket_is_not_an_image_version(deps: service.Deps, box: uploads.Inbox) -> None:
+    issued = ticket(deps, box, metadata={"author": "Ann"})
+    stored = deps.repository.get_ticket(issued.id)
+    assert stored == issued
+    assert stored is not None
+    assert (stored.status, stored.metadata) == ("pending", {"author": "Ann"})
+    assert deps.repository.latest(issued.id) is None
+    assert list(deps.repository.versions(issued.id)) == []
+    with pytest.raises(NotFound):
+        service.latest(deps, issued.id)
+    assert status(deps, box, issued.id) == {"id": issued.id, "status": "pending"}
+
+
+def test_status_of_unknown_and_malformed_ids(deps: service.Deps, box: uploads.Inbox) -> None:
+    with pytest.raises(BadRequest):
+        uploads.upload_status(deps, box, "not-an-id")
+    with pytest.raises(NotFound) as caught:
+        uploads.upload_status(deps, box, "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b")
+    assert caught.value.code == "upload_not_found"
+    image = service.create_image(deps, ImageUpload(imagegen.png(8, 8), name="a.png"))
+    with pytest.raises(NotFound):  # an image made through the API has no upload
+        uploads.upload_status(deps, box, image.id)
+
+
+def test_a_form_that_expired_without_a_file_is_rejected(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(replace(deps, clock=lambda: "2026-11-22T14:00:00.000Z"), box)
+    within_grace = replace(deps, clock=lambda: "2026-11-22T14:14:00.000Z")
+    assert status(within_grace, box, issued.id)["status"] == "pending"
+    later = replace(deps, clock=lambda: "2026-11-22T14:16:00.000Z")
+    body = status(later, box, issued.id)
+    assert body["status"] == "rejected"
+    assert body["error"]["code"] == "upload_expired"
+    assert "POST /uploads" in body["error"]["message"]
+    assert deps.repository.get_ticket(issued.id).status == "rejected"  # type: ignore[union-attr]
+
+
+def test_an_expired_form_whose_file_arrived_stays_pending(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(replace(deps, clock=lambda: "2026-11-22T14:00:00.000Z"), box)
+    put_file(box, issued.id, imagegen.jpeg(32, 32))
+    later = replace(deps, clock=lambda: "2026-11-22T15:00:00.000Z")
+    assert status(later, box, issued.id)["status"] == "pending"
+
+
+# --- processing ------------------------------------------------------------------------------
+
+
+def test_a_good_image_becomes_version_1_with_the_tickets_name_and_metadata(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box, name="big.png", content_type="image/png", metadata={"a": "b"})
+    data = imagegen.png(300, 200, alpha=True)
+    put_file(box, issued.id, data)
+    assert uploads.process_upload(deps, box, issued.id) == "processed"
+    record = service.latest(deps, issued.id)
+    assert (record.version, record.name, record.metadata) == (1, "big.png", {"a": "b"})
+    assert (record.content_type, record.width, record.height) == ("image/png", 300, 200)
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+    stored = aws.s3().get_object(
+        Bucket=deps.storage.bucket, Key=record.key, VersionId=record.s3_version_id
+    )
+    assert stored["Body"].read() == data
+    assert not box.has(keys.upload_key(issued.id))
+    assert status(deps, box, issued.id) == {"id": issued.id, "status": "processed"}
+
+
+def test_the_type_comes_from_the_bytes_not_the_ticket(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box, content_type="image/jpeg")
+    put_file(box, issued.id, imagegen.webp(40, 30))
+    uploads.process_upload(deps, box, issued.id)
+    assert service.latest(deps, issued.id).content_type == "image/webp"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"<html>definitely not an image</html>", "not_an_image"),
+        (imagegen.png_declaring(40000, 40000), "too_many_pixels"),
+        (imagegen.truncated(imagegen.jpeg(200, 200)), "corrupt_image"),
+        (b"", "empty_body"),
+    ],
+)
+def test_refused_bytes_store_nothing_and_say_why(
+    deps: service.Deps, box: uploads.Inbox, data: bytes, code: str
+) -> None:
+    issued = ticket(deps, box)
+    put_file(box, issued.id, data)
+    assert uploads.process_upload(deps, box, issued.id) == "rejected"
+    body = status(deps, box, issued.id)
+    assert body["status"] == "rejected"
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert s3_versions(deps, issued.id) == []
+    assert deps.repository.latest(issued.id) is None
+    assert not box.has(keys.upload_key(issued.id))
+
+
+def test_a_file_over_the_limit_is_refused_unread(deps: service.Deps, box: uploads.Inbox) -> None:
+    small = replace(deps, config=replace(deps.config, max_upload_bytes=1000))
+    issued = ticket(small, box)
+    put_file(box, issued.id, imagegen.jpeg(200, 200))
+    assert uploads.process_upload(small, box, issued.id) == "rejected"
+    assert status(small, box, issued.id)["error"]["code"] == "payload_too_large"
+    assert s3_versions(deps, issued.id) == []
+
+
+def test_a_duplicate_delivery_makes_one_version(deps: service.Deps, box: uploads.Inbox) -> None:
+    issued = ticket(deps, box)
+    put_file(box, issued.id, imagegen.jpeg(64, 64))
+    assert uploads.process_upload(deps, box, issued.id) == "processed"
+    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert [r.version for r in service.list_versions(deps, issued.id)] == [1]
+    assert len(s3_versions(deps, issued.id)) == 1
+
+
+def test_a_crash_after_the_commit_is_finished_by_the_redelivery(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box, name="x.jpg")
+    data = imagegen.jpeg(64, 64)
+    put_file(box, issued.id, data)
+    # The first delivery committed version 1, then died before settling the ticket.
+    service.create_image(deps, ImageUpload(data, name="x.jpg"), image_id=issued.id)
+    assert status(deps, box, issued.id)["status"] == "pending"
+    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert status(deps, box, issued.id)["status"] == "processed"
+    assert not box.has(keys.upload_key(issued.id))
+    assert len(s3_versions(deps, issued.id)) == 1
+
+
+def test_a_crash_after_settling_only_needs_the_file_removed(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    put_file(box, issued.id, imagegen.jpeg(64, 64))
+    uploads.process_upload(deps, box, issued.id)
+    put_file(box, issued.id, imagegen.png(10, 10))  # left over (or a second POST of the form)
+    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert not box.has(keys.upload_key(issued.id))
+    assert service.latest(deps, issued.id).content_type == "image/jpeg"
+
+
+class _CommitRacesThePreCheck(Repository):
+    """The racing delivery commits version 1 just after this one checked it was free."""
+
+    def get(self, image_id: str, version: int) -> Any:
+        if version == 1:
+            return None
+        return super().get(image_id, version)
+
+
+def test_a_racing_delivery_that_committed_first_wins_and_no_bytes_are_left_over(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    data = imagegen.jpeg(64, 64)
+    put_file(box, issued.id, data)
+    first = service.create_image(deps, ImageUpload(data, name="photo.jpg"), image_id=issued.id)
+    racing = replace(
+        deps, repository=_CommitRacesThePreCheck(deps.repository.client, deps.repository.table)
+    )
+    assert uploads.process_upload(racing, box, issued.id) == "duplicate"
+    assert s3_versions(deps, issued.id) == [first.s3_version_id]
+    assert status(deps, box, issued.id)["status"] == "processed"
+
+
+def test_processed_wins_over_a_late_rejection(deps: service.Deps, box: uploads.Inbox) -> None:
+    issued = ticket(deps, box)
+    deps.repository.mark_processed(issued.id, deps.clock())
+    assert not deps.repository.mark_rejected(issued.id, deps.clock(), "x", "late")
+    assert status(deps, box, issued.id) == {"id": issued.id, "status": "processed"}
+
+
+def test_a_file_after_the_ticket_was_rejected_is_deleted(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    put_file(box, issued.id, b"not an image")
+    uploads.process_upload(deps, box, issued.id)
+    put_file(box, issued.id, imagegen.jpeg(32, 32))
+    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert not box.has(keys.upload_key(issued.id))
+    assert deps.repository.latest(issued.id) is None
+    assert status(deps, box, issued.id)["error"]["code"] == "not_an_image"
+
+
+def test_a_file_without_a_ticket_is_deleted(deps: service.Deps, box: uploads.Inbox) -> None:
+    stray = "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b"
+    put_file(box, stray, imagegen.jpeg(32, 32))
+    assert uploads.process_upload(deps, box, stray) == "no_ticket"
+    assert not box.has(keys.upload_key(stray))
+    assert deps.repository.latest(stray) is None
+
+
+def test_an_event_whose_file_is_gone_changes_nothing(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    assert uploads.process_upload(deps, box, issued.id) == "gone"
+    assert status(deps, box, issued.id)["status"] == "pending"
+
+
+class _OriginalsDown:
+    """An S3 client whose writes to the originals bucket fail (an outage), reads work."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def put_object(self, **kwargs: Any) -> Any:
+        raise ConnectionError("originals bucket unreachable")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_failure_is_retried_and_recorded_only_on_the_last_attempt(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    put_file(box, issued.id, imagegen.jpeg(32, 32))
+    broken = replace(deps, storage=replace(deps.storage, client=_OriginalsDown(aws.s3())))
+    with pytest.raises(ConnectionError):
+        uploads.process_upload(broken, box, issued.id)
+    assert status(deps, box, issued.id)["status"] == "pending"
+    with pytest.raises(ConnectionError):
+        uploads.process_upload(broken, box, issued.id, final_attempt=True)
+    body = status(deps, box, issued.id)
+    assert body["status"] == "rejected"
+    assert body["error"]["code"] == "processing_failed"
+    assert box.has(keys.upload_key(issued.id))  # kept for investigation
+    assert deps.repository.latest(issued.id) is None
