@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import mimetypes
 import os
 import re
@@ -33,6 +34,7 @@ EXIT_NETWORK = 3  # no answer: connection refused, unknown host, timed out
 EXIT_TIMEOUT = 4  # waiting (upload --direct, gifs --wait) gave up
 EXIT_INTEGRITY = 5  # downloaded bytes differ from the record's sha256/size
 EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_BROKEN_PIPE = 141  # stdout closed early (`download -o - | head`), as SIGPIPE would
 
 ENV_URL = "IMGSVC_URL"
 ENV_API_KEY = "IMGSVC_API_KEY"
@@ -481,3 +483,9 @@ def main(
     except KeyboardInterrupt:
         out.error("interrupted", "Interrupted.")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away: stop quietly. Python flushes stdout at exit, so point it at
+        # /dev/null first (the recipe of the `signal` module's documentation).
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.stdout.fileno())
+        return EXIT_BROKEN_PIPE

@@ -441,6 +441,22 @@ def test_direct_upload_streams_a_large_file(local_mode: LocalMode, tmp_path: Pat
     ok(cli("download", record["id"], "-o", str(copy), url=local_mode.url))
     assert copy.read_bytes() == data
 
+    # A reader that stops early (`imgsvc download ID -o - | head -c 8`): a quiet exit 141.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IMGSVC_")}
+    environment["IMGSVC_URL"] = local_mode.url
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgsvc_cli", "download", record["id"], "-o", "-"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stdout.read(8) == data[:8]
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 141
+    assert stderr == b""
+
     text = image_file(tmp_path, "fake.png", b"\x89PNG\r\n\x1a\n" + b"not really" * 100)
     rejected = cli("upload", "--direct", str(text), "--timeout", "120", url=local_mode.url)
     assert rejected.returncode == 1
