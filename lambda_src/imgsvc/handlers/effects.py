@@ -8,6 +8,7 @@ mode runs all effects in one process, so it takes one handler per effect from
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -24,6 +25,8 @@ from imgsvc import config, effects, gifs
 from imgsvc.handlers.uploads import final_attempt, s3_objects
 from imgsvc.logs import logger
 from imgsvc.wiring import deps
+
+_records_logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], PartialItemFailureResponse]
 
@@ -44,7 +47,11 @@ def _record(record: SQSRecord, *, effect: str) -> None:
 def process(event: dict[str, Any], context: Any, effect: str) -> PartialItemFailureResponse:
     """One SQS batch for ``effect``: ``{"batchItemFailures": [...]}`` names the retries."""
     effects.get_effect(effect)  # a misconfigured function fails loudly, every message retried
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    processor = BatchProcessor(
+        event_type=EventType.SQS,
+        logger=_records_logger,  # each failed record: a warning with its traceback
+        raise_on_entire_batch_failure=False,  # every failure is a batch item failure
+    )
     return process_partial_response(
         event=event,
         record_handler=partial(_record, effect=effect),

@@ -7,6 +7,7 @@ functions read the same way.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -23,6 +24,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from imgsvc import keys, uploads
 from imgsvc.logs import logger
 from imgsvc.wiring import deps
+
+_records_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,11 @@ def _record(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    processor = BatchProcessor(
+        event_type=EventType.SQS,
+        logger=_records_logger,  # each failed record: a warning with its traceback
+        raise_on_entire_batch_failure=False,  # every failure is a batch item failure
+    )
     return process_partial_response(
         event=event, record_handler=_record, processor=processor, context=context
     )
