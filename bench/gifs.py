@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import os
+import statistics
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -32,6 +34,7 @@ FRAME_MS = 80
 TIME_TARGET = 0.12  # ours / naive
 RUNS = int(os.environ.get("BENCH_GIF_RUNS", "5"))
 NAIVE_RUNS = int(os.environ.get("BENCH_GIF_NAIVE_RUNS", "3"))
+VARIANT_RUNS = int(os.environ.get("BENCH_GIF_VARIANT_RUNS", "9"))
 
 
 def source() -> bytes:
@@ -49,10 +52,9 @@ def _naive_zoom(full: Image.Image, frames: int) -> list[Image.Image]:
     size = effects.fit(full.width, full.height, BOX)
     out = []
     for index in range(frames):
-        region = effects.zoom_region(full.width, full.height, index, frames)
-        out.append(
-            full.crop(tuple(round(v) for v in region)).resize(size, Image.Resampling.LANCZOS)
-        )
+        left, top, right, bottom = effects.zoom_region(full.width, full.height, index, frames)
+        view = full.crop((round(left), round(top), round(right), round(bottom)))
+        out.append(view.resize(size, Image.Resampling.LANCZOS))
     return out
 
 
@@ -104,68 +106,88 @@ def naive(data: bytes, effect: str) -> bytes:
 # --- palette and writer variants on our frames -------------------------------------------------
 
 
+def _flatten(frame: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """RGB over white, and the mask of pixels under 50% alpha (the GIF's transparent ones)."""
+    if frame.mode != "RGBA":
+        return frame.convert("RGB"), None
+    alpha = frame.getchannel("A")
+    flat = Image.new("RGB", frame.size, effects.MATTE)
+    flat.paste(frame, mask=alpha)
+    return flat, alpha.point(lambda a: 255 if a < effects.ALPHA_THRESHOLD else 0)
+
+
+def _with_transparency(mapped: Image.Image, clear: Image.Image | None) -> Image.Image:
+    if clear is not None:
+        mapped.paste(255, mask=clear)
+        mapped.info["transparency"] = 255
+    return mapped
+
+
 def _per_frame_octree(rendered: Sequence[Image.Image]) -> bytes:
-    frames = [frame.convert("RGB").quantize(256, Image.Quantize.FASTOCTREE) for frame in rendered]
-    out = io.BytesIO()
-    frames[0].save(
-        out,
-        "GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=FRAME_MS,
-        loop=0,
-        interlace=False,
-        optimize=False,
-    )
-    return out.getvalue()
+    frames = []
+    for frame in rendered:
+        flat, clear = _flatten(frame)
+        colours = 256 if clear is None else 255
+        mapped = flat.quantize(colours, Image.Quantize.FASTOCTREE)
+        frames.append(_with_transparency(mapped, clear))
+    return effects.write(frames, frame_ms=FRAME_MS, palette=None).data
 
 
 def _shared_dithered(rendered: Sequence[Image.Image], work: Image.Image) -> bytes:
-    palette = work.convert("RGB").quantize(256, Image.Quantize.FASTOCTREE)
-    frames = [
-        frame.convert("RGB").quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
-        for frame in rendered
-    ]
+    transparent = any(frame.mode == "RGBA" for frame in rendered)
+    palette = _flatten(work)[0].quantize(255 if transparent else 256, Image.Quantize.FASTOCTREE)
     entries = bytes(palette.getpalette() or b"")
+    entries += b"\xff\x00\xff" * (256 - len(entries) // 3)
+    frames = []
+    for frame in rendered:
+        flat, clear = _flatten(frame)
+        mapped = flat.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
+        mapped.putpalette(entries)
+        frames.append(_with_transparency(mapped, clear))
     return effects.write(frames, frame_ms=FRAME_MS, palette=entries).data
+
+
+def _interleaved_ms(cases: Sequence[Callable[[], object]], repeat: int) -> list[float]:
+    """Median ms of each case, the cases taking turns so that a busy machine slows all alike."""
+    for fn in cases:
+        fn()  # warm-up
+    samples: list[list[float]] = [[] for _ in cases]
+    for _ in range(repeat):
+        for index, fn in enumerate(cases):
+            start = time.perf_counter()
+            fn()
+            samples[index].append((time.perf_counter() - start) * 1000.0)
+    return [statistics.median(times) for times in samples]
 
 
 def variants(data: bytes, effect: str) -> list[list[object]]:
     rendered, work = effects.render_frames(data, effect, box=BOX, frames=FRAMES)
     _, palette = effects.palettize(rendered, work)
 
-    def shared() -> bytes:
+    def ours_write() -> bytes:
         return effects.encode(rendered, work, frame_ms=FRAME_MS).data
 
     def optimized() -> bytes:
         p_frames, p_palette = effects.palettize(rendered, work)
         return effects.write(p_frames, frame_ms=FRAME_MS, palette=p_palette, optimize=True).data
 
-    as_rgb = [frame.copy().convert("RGBA" if frame.mode != "RGB" else "RGB") for frame in rendered]
+    # Pictures as the effect drew them (hue's P frames shown in RGB) for the per-frame variants.
+    pictures = [
+        frame.copy().convert("RGBA" if frame.mode != "RGB" else "RGB") for frame in rendered
+    ]
     cases: list[tuple[str, Callable[[], bytes]]] = [
-        ("ours (shared palette, no dither)" if palette else "ours (palette rotation)", shared),
+        ("ours (shared palette, no dither)" if palette else "ours (palette rotation)", ours_write),
         ("ours + optimize=True", optimized),
-        ("FASTOCTREE per frame", lambda: _per_frame_octree(as_rgb)),
+        ("FASTOCTREE per frame", partial(_per_frame_octree, pictures)),
     ]
     if palette is not None:
-        cases.append(("shared palette + FS dither", lambda: _shared_dithered(as_rgb, work)))
-    baseline_ms = median_ms(shared, RUNS)
-    baseline_size = len(shared())
-    rows: list[list[object]] = []
-    for label, fn in cases:
-        elapsed = baseline_ms if fn is shared else median_ms(fn, RUNS)
-        size = len(fn())
-        rows.append(
-            [
-                effect,
-                label,
-                elapsed,
-                ratio(elapsed, baseline_ms),
-                size / 1024,
-                ratio(size, baseline_size),
-            ]
-        )
-    return rows
+        cases.append(("shared palette + FS dither", partial(_shared_dithered, pictures, work)))
+    times = _interleaved_ms([fn for _, fn in cases], VARIANT_RUNS)
+    sizes = [len(fn()) for _, fn in cases]
+    return [
+        [effect, label, elapsed, ratio(elapsed, times[0]), size / 1024, ratio(size, sizes[0])]
+        for (label, _), elapsed, size in zip(cases, times, sizes, strict=True)
+    ]
 
 
 def _keep(
