@@ -346,10 +346,10 @@ def test_resize_url_prints_where_the_resize_route_redirects(
 
     bad = cli("resize-url", image_id, "99999x1", url=local_mode.url)
     assert bad.returncode == 1
-    assert b"(HTTP 400)" in bad.stderr
+    assert bad.stderr.startswith(b"imgsvc: invalid_size (HTTP 400): ")
     unknown = cli("resize-url", UNKNOWN_ID, "256x256", url=local_mode.url)
     assert unknown.returncode == 1
-    assert b"(HTTP 404)" in unknown.stderr
+    assert unknown.stderr.startswith(b"imgsvc: image_not_found (HTTP 404): ")
 
 
 # -- gifs ---------------------------------------------------------------------------------------
