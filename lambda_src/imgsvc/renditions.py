@@ -79,7 +79,7 @@ REDUCING_GAP: Final = 2.0
 DRAFT_GAP: Final = 1.0
 # Bytes of working memory per band when resampling: bounds the premultiplied-alpha copy and the
 # intermediate rows, so peak memory is the decoded image plus the output plus about this much.
-BAND_BYTES: Final = 2 * 1024 * 1024
+BAND_BYTES: Final = 1024 * 1024
 
 MAX_SIZE_TEXT: Final = 32
 _SIZE = re.compile(r"(?P<w>[0-9]{1,5})?[xX](?P<h>[0-9]{1,5})?(?:-(?P<fit>[A-Za-z]+))?")
@@ -176,7 +176,8 @@ def avif_supported() -> bool:
 
 
 def _accept_q(accept: str) -> dict[str, float]:
-    """``{media range: q}`` from an Accept header; the last of duplicated ranges wins."""
+    """``{media range: q}`` from an Accept header. A malformed or out-of-range ``q`` counts as
+    0 (not acceptable); of repeated ranges the last wins."""
     ranges: dict[str, float] = {}
     for part in accept.split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
@@ -189,9 +190,10 @@ def _accept_q(accept: str) -> dict[str, float]:
                 try:
                     q = float(value.strip())
                 except ValueError:
-                    q = -1.0
-        if 0.0 <= q <= 1.0 or q == -1.0:
-            ranges[media.lower()] = max(q, 0.0)
+                    q = 0.0
+                if not 0.0 <= q <= 1.0:  # also NaN
+                    q = 0.0
+        ranges[media.lower()] = q
     return ranges
 
 

@@ -171,7 +171,10 @@ def test_size_refuses_impossible_combinations() -> None:
         ("image/webp;q=0.0, */*", "original"),
         ("image/webp; q=0.000", "original"),
         ("image/webp;q=abc", "original"),  # a malformed q accepts nothing
-        ("image/webp;q=2", "original"),  # out of range: ignored
+        ("image/webp;q=2", "original"),  # out of range: not acceptable
+        ("image/webp;q=nan", "original"),
+        ("image/webp;q=0.5;q=0", "original"),
+        ("image/webp, image/webp;q=0", "original"),  # the last of repeated ranges wins
         ("image/avif", "original"),  # AVIF disabled in this test
         (CHROME_ACCEPT, "webp"),
     ],
