@@ -50,7 +50,7 @@ class Output:
             yield None
             return
         try:
-            from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs pinned
+            from tqdm import tqdm
         except ImportError:  # the bar is a nicety: tqdm is optional
             yield None
             return
