@@ -86,6 +86,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _frame_ms(env: Mapping[str, str]) -> int:
+    # GIF counts delays in hundredths of a second, and browsers slow delays under 20 ms to 100 ms.
+    value = _int(env, GIF_FRAME_MS, 80)
+    if value < 20 or value % 10:
+        raise ValueError(f"{GIF_FRAME_MS} must be a multiple of 10 from 20, got {value}")
+    return value
+
+
 def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
@@ -112,7 +120,7 @@ def from_env(env: Mapping[str, str]) -> Config:
         rendition_max_age=_int(env, RENDITION_MAX_AGE, 1_209_600),
         gif_box=_int(env, GIF_BOX, 400),
         gif_frames=_int(env, GIF_FRAMES, 16),
-        gif_frame_ms=_int(env, GIF_FRAME_MS, 80),
+        gif_frame_ms=_frame_ms(env),
         gif_effects=_csv(env, GIF_EFFECTS),
         effect=env.get(EFFECT, ""),
         max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),

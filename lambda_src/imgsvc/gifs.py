@@ -55,8 +55,8 @@ class NotCommittedYet(Exception):
 
 
 def configured_effects(cfg: Config) -> tuple[str, ...]:
-    """The effects every version gets (``IMGSVC_GIF_EFFECTS``; default all of EFFECTS)."""
-    names = cfg.gif_effects or tuple(effects.EFFECTS)
+    """The effects every version gets (``IMGSVC_GIF_EFFECTS``; default DEFAULT_EFFECTS)."""
+    names = cfg.gif_effects or effects.DEFAULT_EFFECTS
     for name in names:
         effects.get_effect(name)  # ValueError naming the known ones
     return names
