@@ -359,7 +359,7 @@ resource "aws_cloudfront_distribution" "this" {
     path_pattern               = "/r/*"
     target_origin_id           = local.renditions_group_id
     viewer_protocol_policy     = "redirect-to-https"
-    allowed_methods            = ["GET", "HEAD", "OPTIONS"] # all an origin group allows
+    allowed_methods            = ["GET", "HEAD"] # images need no preflight; origin groups allow no writes
     cached_methods             = ["GET", "HEAD"]
     compress                   = false
     cache_policy_id            = aws_cloudfront_cache_policy.renditions.id

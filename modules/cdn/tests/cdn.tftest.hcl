@@ -141,6 +141,13 @@ run "renditions_fail_over_to_the_resize_function_url" {
 
   assert {
     condition = one([
+      for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.allowed_methods if b.path_pattern == "/r/*"
+    ]) == toset(["GET", "HEAD"])
+    error_message = "An origin group serves reads only: GET and HEAD."
+  }
+
+  assert {
+    condition = one([
       for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.target_origin_id if b.path_pattern == "/gifs/*"
     ]) == "renditions"
     error_message = "/gifs/* must be served by the renditions bucket only."
