@@ -478,6 +478,8 @@ def render(
 
     if fmt.content_type not in _ENCODERS:
         raise ValueError(f"cannot encode {fmt.content_type!r}")
+    if fmt.content_type == "image/avif" and not avif_supported():
+        raise ValueError("this Pillow build cannot encode AVIF; do not negotiate it")
     image = _open(data, max_pixels)
     try:
         icc = image.info.get("icc_profile")
