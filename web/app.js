@@ -161,6 +161,15 @@ function formatBytes(bytes) {
   return `${value.toLocaleString(undefined, { maximumFractionDigits: digits })} ${units[unit]}`;
 }
 
+/**
+ * A name short enough for a button: the start and the end (the extension) of a long one.
+ * @param {string} name
+ */
+function shortName(name) {
+  const chars = [...name];
+  return chars.length <= 40 ? name : `${chars.slice(0, 26).join("")}…${chars.slice(-12).join("")}`;
+}
+
 /** @param {string} contentType */
 function typeName(contentType) {
   return ACCEPTED_TYPES.get(contentType) ?? contentType;
@@ -931,7 +940,7 @@ function showImage(record) {
   showThumbnail(record);
   renderRecord(record);
   els.uploadVersion.hidden = false;
-  els.uploadVersion.textContent = `Upload as version ${record.version + 1} of ${record.name}`;
+  els.uploadVersion.textContent = `Upload as version ${record.version + 1} of ${shortName(record.name)}`;
   els.metaKeep.hidden = false;
   els.openId.value = "";
   if (window.location.hash !== `#${record.id}`) {
