@@ -205,6 +205,15 @@ def test_negotiate_picks_avif_when_enabled_and_preferred(accept: str, key: str) 
     assert negotiate(accept, "image/jpeg", avif_enabled=True).key == key
 
 
+def test_negotiate_never_picks_avif_when_pillow_cannot_encode_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(renditions, "avif_supported", lambda: False)
+    assert negotiate(CHROME_ACCEPT, "image/jpeg", avif_enabled=True).key == "webp"
+    with pytest.raises(ValueError, match="AVIF"):
+        render(imagegen.jpeg(64, 48), Size(64, None), AVIF)
+
+
 def test_negotiate_refuses_an_unknown_original_type() -> None:
     with pytest.raises(ValueError, match="image/tiff"):
         negotiate("image/webp", "image/tiff", avif_enabled=False)
@@ -308,6 +317,17 @@ def test_exif_orientation_is_applied(orientation: int, upright: tuple[int, int])
     if orientation != 1:  # the same pixels unrotated would be far off
         stored = decode(data).convert("RGB")
         assert out.size != upright or psnr(out, stored.resize(out.size)) < 20
+
+
+@pytest.mark.parametrize("orientation", [3, 5, 6, 7, 8])
+def test_cover_crops_the_upright_image(orientation: int) -> None:
+    data = imagegen.jpeg_with_orientation(400, 240, orientation, seed=8)
+    result = render(data, Size(128, 64, "cover"), PNG)
+    out = decode(result.data)
+    assert (result.width, result.height) == out.size == (128, 64)
+    upright = ImageOps.exif_transpose(decode(data)).convert("RGB")
+    expected = ImageOps.fit(upright, (128, 64), Image.Resampling.LANCZOS)
+    assert psnr(out, expected) > 30
 
 
 @pytest.mark.parametrize(
