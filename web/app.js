@@ -170,6 +170,15 @@ function shortName(name) {
   return chars.length <= 40 ? name : `${chars.slice(0, 26).join("")}…${chars.slice(-12).join("")}`;
 }
 
+/**
+ * What someone typed, short enough to quote in a message.
+ * @param {string} text
+ */
+function clip(text) {
+  const chars = [...text];
+  return chars.length <= 48 ? text : `${chars.slice(0, 47).join("")}…`;
+}
+
 /** @param {string} contentType */
 function typeName(contentType) {
   return ACCEPTED_TYPES.get(contentType) ?? contentType;
@@ -549,6 +558,7 @@ function chooseFile(file) {
   }
   state.file = file;
   state.previewUrl = URL.createObjectURL(file);
+  // The browser may not decode it (or it is not an image): the service will say; no preview.
   els.filePreview.src = state.previewUrl;
   els.filePreview.hidden = false;
   els.dropzone.classList.add("has-file");
@@ -630,7 +640,7 @@ function readMetadata() {
     const value = valueInput.value.trim();
     if (!key && !value) continue;
     if (!META_KEY.test(key)) {
-      const shown = key ? `“${keyInput.value.trim()}” is not a usable key` : "A metadata value has no key";
+      const shown = key ? `“${clip(keyInput.value.trim())}” is not a usable key` : "A metadata value has no key";
       throw new InputError(
         `${shown}: use 1–64 characters of a–z, 0–9, “_”, “-” or “.”, starting with a letter or digit.`,
         keyInput,
@@ -675,6 +685,8 @@ function setBusy(busy) {
 function showProgress(loaded, total) {
   const percent = total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
   els.progress.value = percent;
+  // Once every byte is sent the service is working on it: cancelling would no longer stop it.
+  if (percent >= 100) els.cancel.hidden = true;
   els.progressText.textContent =
     percent >= 100
       ? `Sent ${formatBytes(total)}. Waiting for the service…`
@@ -850,7 +862,7 @@ async function submitUpload(action) {
         `${formatBytes(record.size)}.`,
     );
   } catch (error) {
-    if (isAbort(error)) announce("Upload cancelled. Nothing was stored.");
+    if (isAbort(error)) announce(`Upload of ${file.name} cancelled.`);
     else showError("Upload failed", withKeyHint(error));
   } finally {
     state.upload = null;
@@ -1190,7 +1202,8 @@ function start() {
         "",
         new InputError(
           id
-            ? `“${els.openId.value.trim()}” is not an image id. Ids look like 3f0c8a9e-5b1d-4c2e-9a7f-0123456789ab.`
+            ? `“${clip(els.openId.value.trim())}” is not an image id. Ids look like ` +
+              "3f0c8a9e-5b1d-4c2e-9a7f-0123456789ab."
             : "Enter an image id.",
           els.openId,
         ),
@@ -1202,6 +1215,9 @@ function start() {
   els.openId.addEventListener("input", () => els.openId.removeAttribute("aria-invalid"));
 
   els.thumb.addEventListener("error", thumbnailFailed);
+  els.filePreview.addEventListener("error", () => {
+    els.filePreview.hidden = true;
+  });
   els.gifsRetry.addEventListener("click", () => {
     if (state.image && state.view) watchGifs(state.image, state.view.signal);
   });

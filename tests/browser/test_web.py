@@ -14,6 +14,7 @@ import pytest
 import requests
 from PIL import Image
 
+from imgsvc_local.backend import Names
 from tests.browser.conftest import Service, chromium_missing, wait_until
 from tests.support import imagegen
 
@@ -27,6 +28,7 @@ API_LIMIT = 4_500_000
 TIMES = "\N{MULTIPLICATION SIGN}"
 EFFECTS = {"zoom", "spin", "hue"}
 GIF_TIMEOUT = 180
+ORIGINALS_BUCKET = Names().originals  # the local mode's default resource names
 
 RECORD_JS = """() => Object.fromEntries([...document.querySelectorAll('#record > .record-row')]
     .map((row) => [row.querySelector('dt').textContent, row.querySelector('dd').textContent]))"""
@@ -226,6 +228,45 @@ def test_a_large_image_goes_straight_to_storage_with_progress(
     assert seen
     assert max(seen) == 100
     shot(page, artifacts, "04-direct-upload")
+
+
+def stored_versions(service: Service) -> int:
+    """How many image versions the originals bucket holds (every upload adds one)."""
+    listed = service.local.s3().list_object_versions(Bucket=ORIGINALS_BUCKET)
+    return len(listed.get("Versions", []))
+
+
+def test_cancel_stops_an_upload_and_nothing_is_stored(service: Service, page: Any) -> None:
+    before = stored_versions(service)
+    # Slow the upload down (Chromium's own throttling) so that there is time to cancel.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 200_000},
+    )
+    page.goto(f"{service.url}/")
+    photo = imagegen.jpeg(2000, 1500, seed=19, quality=95)
+    choose(page, "slow.jpg", photo, "image/jpeg")
+    page.evaluate(TRACK_PROGRESS_JS)
+    page.get_by_role("button", name="Upload as a new image").click()
+    wait_until(page, "() => window.progressSeen.some((v) => v > 0 && v < 100)", timeout=60)
+    assert page.get_by_role("button", name="Upload as a new image").is_disabled()
+    page.get_by_role("button", name="Cancel upload").click()
+    wait_until(
+        page,
+        "() => document.getElementById('status').textContent === 'Upload of slow.jpg cancelled.'",
+    )
+    assert page.get_by_role("button", name="Upload as a new image").is_enabled()
+    assert page.locator("#progress-row").is_hidden()
+    assert page.locator("#image").is_hidden()
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    page.wait_for_timeout(1000)  # a request that had reached the service would be stored by now
+    assert stored_versions(service) == before
+    assert "slow.jpg" in page.inner_text("#file-chosen")  # still chosen: upload again at will
 
 
 # --- thumbnails and GIFs -----------------------------------------------------------------------
