@@ -38,17 +38,21 @@ const UPLOAD_POLL_LIMIT_MS = 10 * 60_000;
 const POLL_RETRIES = 4;
 const API_KEY_STORAGE = "imgsvc.apiKey";
 
-/** An error the service (or storage) reported: its message, code and HTTP status. */
+/**
+ * An error the service (or storage) reported: its message, code and HTTP status (0: none).
+ * `transient` errors (no answer, 5xx, 429) may go away when the request is repeated.
+ */
 class ServiceError extends Error {
   /**
    * @param {string} message
-   * @param {{code?: string, status?: number}} [details]
+   * @param {{code?: string, status?: number, transient?: boolean}} [details]
    */
-  constructor(message, { code = "", status = 0 } = {}) {
+  constructor(message, { code = "", status = 0, transient } = {}) {
     super(message);
     this.name = "ServiceError";
     this.code = code;
     this.status = status;
+    this.transient = transient ?? (status >= 500 || status === 429);
   }
 }
 
@@ -70,7 +74,8 @@ class InputError extends Error {
  * @param {unknown} raw
  */
 function readConfig(raw) {
-  const given = raw !== null && typeof raw === "object" ? /** @type {Record<string, unknown>} */ (raw) : null;
+  const given =
+    raw !== null && typeof raw === "object" ? /** @type {Record<string, unknown>} */ (raw) : null;
   const base = (/** @type {unknown} */ value) =>
     typeof value === "string" ? value.trim().replace(/\/+$/, "") : "";
   const maxApiBytes = given?.maxApiBytes;
@@ -167,7 +172,8 @@ function formatBytes(bytes) {
  */
 function shortName(name) {
   const chars = [...name];
-  return chars.length <= 40 ? name : `${chars.slice(0, 26).join("")}…${chars.slice(-12).join("")}`;
+  if (chars.length <= 40) return name;
+  return `${chars.slice(0, 26).join("")}…${chars.slice(-12).join("")}`;
 }
 
 /**
@@ -273,7 +279,8 @@ function showError(context, error) {
   } else if (error instanceof InputError) {
     message = error.message;
   } else {
-    message = `Something went wrong in this page: ${error instanceof Error ? error.message : String(error)}`;
+    const detail = error instanceof Error ? error.message : String(error);
+    message = `Something went wrong in this page: ${detail}`;
   }
   announce("");
   els.errorMessage.textContent = context ? `${context}: ${message}` : message;
@@ -308,6 +315,7 @@ function unreachable(url) {
   return new ServiceError(
     `Could not reach ${where}. Check the connection and try again; if it keeps failing, ` +
       "the server may not allow requests from this page.",
+    { transient: true },
   );
 }
 
@@ -378,7 +386,11 @@ async function getJson(path, signal) {
   const url = apiUrl(path);
   let response;
   try {
-    response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", signal });
+    response = await fetch(url, {
+      headers: { Accept: "application/json" },
+      cache: "no-store",
+      signal,
+    });
   } catch (error) {
     if (isAbort(error)) throw error;
     throw unreachable(url);
@@ -444,7 +456,7 @@ function sleep(ms, signal) {
 
 /**
  * Poll until `check` returns a value (not undefined): waits 0.5 s, doubling up to 5 s.
- * Network failures and 5xx answers are retried a few times; anything else stops the polling.
+ * Transient failures (no answer, 5xx, 429) are retried a few times; others stop the polling.
  * Returns undefined when `limitMs` passed without an answer.
  * @template T
  * @param {(signal: AbortSignal) => Promise<T | undefined>} check
@@ -462,9 +474,10 @@ async function poll(check, signal, limitMs) {
       failures = 0;
       if (done !== undefined) return done;
     } catch (error) {
-      const transient = error instanceof ServiceError && (error.status === 0 || error.status >= 500);
       failures += 1;
-      if (!transient || failures > POLL_RETRIES) throw error;
+      if (!(error instanceof ServiceError && error.transient) || failures > POLL_RETRIES) {
+        throw error;
+      }
     }
     if (Date.now() + wait > deadline) return undefined;
     await sleep(wait, signal);
@@ -521,8 +534,10 @@ function withKeyHint(error) {
 /** @param {File} file */
 function contentTypeOf(file) {
   if (ACCEPTED_TYPES.has(file.type)) return file.type;
-  const extension = file.name.includes(".") ? file.name.split(".").pop()?.toLowerCase() ?? "" : "";
-  return file.type ? file.type : EXTENSION_TYPES.get(extension) ?? "";
+  const extension = file.name.includes(".")
+    ? (file.name.split(".").pop()?.toLowerCase() ?? "")
+    : "";
+  return file.type ? file.type : (EXTENSION_TYPES.get(extension) ?? "");
 }
 
 /**
@@ -533,7 +548,10 @@ function fileProblem(file) {
   const type = contentTypeOf(file);
   if (!ACCEPTED_TYPES.has(type)) {
     const what = type ? ` (${type})` : "";
-    return `“${file.name}”${what} is not an image the service accepts. Choose a JPEG, PNG, GIF or WebP file.`;
+    return (
+      `“${file.name}”${what} is not an image the service accepts. ` +
+      "Choose a JPEG, PNG, GIF or WebP file."
+    );
   }
   if (file.size === 0) return `“${file.name}” is empty. Choose another file.`;
   return "";
@@ -563,8 +581,8 @@ function chooseFile(file) {
   els.filePreview.hidden = false;
   els.dropzone.classList.add("has-file");
   const direct = file.size > config.maxApiBytes ? " · goes straight to storage" : "";
-  els.fileChosen.textContent =
-    `Chosen: ${file.name} · ${typeName(contentTypeOf(file))} · ${formatBytes(file.size)}${direct}`;
+  const facts = [file.name, typeName(contentTypeOf(file)), formatBytes(file.size)].join(" · ");
+  els.fileChosen.textContent = `Chosen: ${facts}${direct}`;
   announce(`Chosen ${file.name}, ${formatBytes(file.size)}. Ready to upload.`);
 }
 
@@ -622,7 +640,9 @@ function removeMetaRow(row) {
 
 function renumberMetaRows() {
   els.metaRows.querySelectorAll(".meta-row").forEach((row, index) => {
-    row.querySelector(".meta-remove")?.setAttribute("aria-label", `Remove metadata entry ${index + 1}`);
+    row
+      .querySelector(".meta-remove")
+      ?.setAttribute("aria-label", `Remove metadata entry ${index + 1}`);
     row.querySelector(".meta-key")?.setAttribute("aria-label", `Key of entry ${index + 1}`);
     row.querySelector(".meta-value")?.setAttribute("aria-label", `Value of entry ${index + 1}`);
   });
@@ -640,15 +660,23 @@ function readMetadata() {
     const value = valueInput.value.trim();
     if (!key && !value) continue;
     if (!META_KEY.test(key)) {
-      const shown = key ? `“${clip(keyInput.value.trim())}” is not a usable key` : "A metadata value has no key";
+      const shown = key
+        ? `“${clip(keyInput.value.trim())}” is not a usable key`
+        : "A metadata value has no key";
       throw new InputError(
-        `${shown}: use 1–64 characters of a–z, 0–9, “_”, “-” or “.”, starting with a letter or digit.`,
+        `${shown}: use 1–64 characters of a–z, 0–9, “_”, “-” or “.”, ` +
+          "starting with a letter or digit.",
         keyInput,
       );
     }
-    if (seen.has(key)) throw new InputError(`The metadata key “${key}” is given twice.`, keyInput);
+    if (seen.has(key)) {
+      throw new InputError(`The metadata key “${key}” is given twice.`, keyInput);
+    }
     if (CONTROL_CHARACTERS.test(value)) {
-      throw new InputError(`The value of “${key}” has characters that cannot be stored.`, valueInput);
+      throw new InputError(
+        `The value of “${key}” has characters that cannot be stored.`,
+        valueInput,
+      );
     }
     seen.add(key);
     pairs.push([key, value]);
@@ -771,7 +799,13 @@ async function uploadDirect(file, metadata, signal) {
   }
   form.append("file", file, file.name); // last: storage reads the fields before the file
   announce(`Uploading ${file.name} straight to storage…`);
-  const stored = await send({ method: "POST", url: uploadUrl, body: form, signal, onProgress: showProgress });
+  const stored = await send({
+    method: "POST",
+    url: uploadUrl,
+    body: form,
+    signal,
+    onProgress: showProgress,
+  });
   if (stored.status < 200 || stored.status >= 300) {
     throw errorFrom(stored.status, stored.statusText, stored.text);
   }
@@ -796,7 +830,8 @@ async function uploadDirect(file, metadata, signal) {
   );
   if (!settled) {
     throw new ServiceError(
-      `The service has not finished checking the image yet. Open it later with its id, ${ticket.id}.`,
+      "The service has not finished checking the image yet. " +
+        `Open it later with its id, ${ticket.id}.`,
     );
   }
   return getJson(`/images/${id}`, signal);
@@ -818,7 +853,8 @@ async function submitUpload(action) {
     metadata = readMetadata();
     if (target && direct) {
       throw new InputError(
-        `“${file.name}” is ${formatBytes(file.size)}. New versions go through the API, which takes ` +
+        `“${file.name}” is ${formatBytes(file.size)}. ` +
+          "New versions go through the API, which takes " +
           `at most ${formatBytes(config.maxApiBytes)}; only new images can be uploaded straight ` +
           "to storage.",
       );
@@ -885,13 +921,18 @@ function renderRecord(record) {
     ["Type", `${typeName(record.content_type)} (${record.content_type})`],
     ["Dimensions", dimensions(record)],
     ["Size", `${formatBytes(record.size)} (${numberFormat.format(record.size)} bytes)`],
-    ["Created", h("time", { text: formatDate(record.created_at), attrs: { datetime: record.created_at } })],
+    [
+      "Created",
+      h("time", { text: formatDate(record.created_at), attrs: { datetime: record.created_at } }),
+    ],
     ["SHA-256", h("code", { className: "hash", text: record.sha256 })],
     ["Metadata", metadataList(record.metadata)],
     ["Original", link(record.url, "Download the exact bytes")],
   ];
   els.record.replaceChildren(
-    ...rows.map(([term, value]) => h("div", { className: "record-row" }, h("dt", { text: term }), h("dd", {}, value))),
+    ...rows.map(([term, value]) =>
+      h("div", { className: "record-row" }, h("dt", { text: term }), h("dd", {}, value)),
+    ),
   );
 }
 
@@ -915,7 +956,12 @@ function metadataList(metadata) {
     "dl",
     { className: "metadata-list" },
     ...entries.map(([key, value]) =>
-      h("div", { className: "metadata-item" }, h("dt", { text: key }), h("dd", { text: String(value) })),
+      h(
+        "div",
+        { className: "metadata-item" },
+        h("dt", { text: key }),
+        h("dd", { text: String(value) }),
+      ),
     ),
   );
 }
@@ -952,7 +998,8 @@ function showImage(record) {
   showThumbnail(record);
   renderRecord(record);
   els.uploadVersion.hidden = false;
-  els.uploadVersion.textContent = `Upload as version ${record.version + 1} of ${shortName(record.name)}`;
+  const next = record.version + 1;
+  els.uploadVersion.textContent = `Upload as version ${next} of ${shortName(record.name)}`;
   els.metaKeep.hidden = false;
   els.openId.value = "";
   if (window.location.hash !== `#${record.id}`) {
@@ -972,6 +1019,7 @@ function showImage(record) {
 async function loadVersions(record, signal) {
   try {
     const body = await getJson(`/images/${encodeURIComponent(record.id)}/versions`, signal);
+    /** @type {Array<Record<string, any>>} */
     const versions = Array.isArray(body.versions) ? body.versions : [];
     const latest = versions.reduce((top, v) => Math.max(top, Number(v.version) || 0), 0);
     els.versions.replaceChildren(...versions.map((v) => versionItem(v, v.version === latest)));
@@ -997,9 +1045,13 @@ function versionItem(version, latest) {
       decoding: "async",
     },
   });
-  image.addEventListener("error", () => image.replaceWith(h("span", { className: "no-thumb", text: "No preview" })), {
-    once: true,
-  });
+  image.addEventListener(
+    "error",
+    () => image.replaceWith(h("span", { className: "no-thumb", text: "No preview" })),
+    {
+      once: true,
+    },
+  );
   const heading = h("h4", { text: `Version ${version.version}` });
   if (latest) heading.append(" ", h("span", { className: "badge", text: "latest" }));
   const facts = [
@@ -1021,10 +1073,16 @@ function versionItem(version, latest) {
         "p",
         { className: "version-facts" },
         h("span", { text: `${version.name} · ` }),
-        h("time", { text: formatDate(version.created_at), attrs: { datetime: version.created_at } }),
+        h("time", {
+          text: formatDate(version.created_at),
+          attrs: { datetime: version.created_at },
+        }),
       ),
       metadata.length
-        ? h("p", { className: "version-meta", text: metadata.map(([k, v]) => `${k}: ${v}`).join(" · ") })
+        ? h("p", {
+            className: "version-meta",
+            text: metadata.map(([k, v]) => `${k}: ${v}`).join(" · "),
+          })
         : null,
       h("p", {}, link(version.url, `Exact bytes of version ${version.version}`)),
     ),
@@ -1079,12 +1137,16 @@ async function watchGifs(record, signal) {
  * @param {Record<string, any>} record
  */
 function renderGifs(body, record) {
-  const effects = body.effects && typeof body.effects === "object" ? Object.entries(body.effects) : [];
+  const effects =
+    body.effects && typeof body.effects === "object" ? Object.entries(body.effects) : [];
   for (const [effect, info] of effects) {
-    const status = ["ready", "failed"].includes(info?.status) ? info.status : "pending";
+    /** @type {"ready" | "failed" | "pending"} */
+    const status = info?.status === "ready" || info?.status === "failed" ? info.status : "pending";
     const url = status === "ready" ? safeUrl(info.url) : null;
     let item = /** @type {HTMLElement | null} */ (
-      [...els.gifs.children].find((child) => child instanceof HTMLElement && child.dataset.effect === effect) ?? null
+      [...els.gifs.children].find(
+        (child) => child instanceof HTMLElement && child.dataset.effect === effect,
+      ) ?? null
     );
     if (item && item.dataset.status === status) continue;
     const name = effectName(effect);
@@ -1101,7 +1163,10 @@ function renderGifs(body, record) {
       });
       gif.addEventListener(
         "error",
-        () => gif.replaceWith(h("span", { className: "gif-placeholder", text: "Could not load the GIF" })),
+        () =>
+          gif.replaceWith(
+            h("span", { className: "gif-placeholder", text: "Could not load the GIF" }),
+          ),
         { once: true },
       );
       frame.append(gif);
@@ -1121,7 +1186,11 @@ function renderGifs(body, record) {
       " ",
       h("span", { className: `gif-state state-${status}`, text: words[status] }),
     );
-    if (status === "ready" && url) caption.append(" ", h("a", { text: "Open", attrs: { href: url, "aria-label": `Open the ${name} GIF` } }));
+    if (status === "ready" && url)
+      caption.append(
+        " ",
+        h("a", { text: "Open", attrs: { href: url, "aria-label": `Open the ${name} GIF` } }),
+      );
     const next = h(
       "li",
       { className: "gif", attrs: { "data-effect": effect, "data-status": status } },
@@ -1203,7 +1272,7 @@ function start() {
         new InputError(
           id
             ? `“${clip(els.openId.value.trim())}” is not an image id. Ids look like ` +
-              "3f0c8a9e-5b1d-4c2e-9a7f-0123456789ab."
+                "3f0c8a9e-5b1d-4c2e-9a7f-0123456789ab."
             : "Enter an image id.",
           els.openId,
         ),
