@@ -413,6 +413,7 @@ def tab_to(page: Any, selector: str, limit: int = 40) -> int:
 
 def test_keyboard_only_upload(service: Service, page: Any, artifacts: Path) -> None:
     page.goto(f"{service.url}/")
+    assert page.locator("#dropzone").get_attribute("for") == "file"  # the zone is its label
     assert tab_to(page, ".skip-link") == 1
     tab_to(page, "#file")
     outline = page.evaluate(
@@ -528,6 +529,11 @@ A11Y_AUDIT_JS = """() => {
   if (status.getAttribute('role') !== 'status' || status.getAttribute('aria-live') !== 'polite')
     problems.push('no polite live region');
   if (document.getElementById('error').getAttribute('role') !== 'alert') problems.push('no alert');
+  for (const region of document.querySelectorAll('[role=status], [role=alert], [aria-live]')) {
+    // A live region must be in the accessibility tree before it changes to be read out.
+    if (getComputedStyle(region).display === 'none' && !region.closest('[hidden]'))
+      problems.push(`live region not rendered: #${region.id}`);
+  }
   if (!document.documentElement.lang) problems.push('no lang');
   return problems;
 }"""
