@@ -59,18 +59,18 @@ ORIGINAL_TYPES: Final = {
 _DECODERS: Final = tuple(ORIGINAL_TYPES.values())
 _ENCODERS: Final = {**ORIGINAL_TYPES, "image/avif": "AVIF"}
 
-# Encoder settings, measured with `python -m bench resize` (its second table). WebP (and AVIF)
+# Encoder settings, measured with `python -m bench resize` (its last table). WebP (and AVIF)
 # is what browsers get, so its bytes count on every view: libwebp's default method 4. JPEG and
 # PNG serve the few clients without WebP, so they favour latency: optimized Huffman tables but
-# no progressive scans (3% smaller for 2-3x the encode time), and zlib level 3 (level 6 costs
-# 2-4x the time for 5-15% on the renditions measured). AVIF at speed 8 encodes about as fast
-# as WebP method 4 and is about a third smaller; speed 6 is 3-5x slower for a few per cent.
+# no progressive scans (3% smaller for 2-3x the encode time), and zlib level 1 (level 6 makes
+# files 5-17% smaller for 2-4x the time, hundreds of ms on a 1024 px photo). AVIF at speed 8
+# is about a third smaller than WebP for 1.5x its time; speed 6 is 3x slower still.
 JPEG_QUALITY: Final = 82
 WEBP_QUALITY: Final = 80
 WEBP_METHOD: Final = 4
 AVIF_QUALITY: Final = 60
 AVIF_SPEED: Final = 8
-PNG_COMPRESS_LEVEL: Final = 3
+PNG_COMPRESS_LEVEL: Final = 1
 # Resampling: Pillow's thumbnail defaults. After the decoder's DCT scaling the filter has less
 # than a factor of 2 left to do, where BICUBIC is within 44 dB of LANCZOS at half its cost; for
 # larger ratios Pillow first reduces by whole factors, leaving at least REDUCING_GAP to filter.
