@@ -1,0 +1,18 @@
+# Development stage: throwaway data, small quotas.
+name_prefix    = "imgsvc-dev"
+region         = "eu-west-1"
+replica_region = "eu-central-1"
+
+# The page served by `make run` may call the dev API too.
+cors_origins = ["http://127.0.0.1:8080", "http://localhost:8080"]
+
+deletion_protection_enabled = false
+force_destroy               = true
+log_level                   = "DEBUG"
+log_retention_in_days       = 14
+
+usage_plan = {
+  quota_limit          = 2000
+  throttle_rate_limit  = 5
+  throttle_burst_limit = 10
+}
