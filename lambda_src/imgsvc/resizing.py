@@ -1,0 +1,255 @@
+"""On-the-fly renditions: find the image version, get its rendition or make and store it.
+
+Two ways in, one rule for what is stored (``keys.rendition_key``):
+
+- ``GET /resize/<size>/<id>`` (:func:`ensure_latest`): the latest version, the format
+  negotiated from ``Accept``; makes the rendition when it is missing and returns the CDN path
+  (without the format: the CDN negotiates it again from the same ``Accept``).
+- The CDN's failover origin, ``/r/<id>/<version>/<size>/<format>`` (:func:`parse_origin_path`,
+  :func:`origin_rendition`): the rendition's bytes, made and stored when missing.
+
+Renditions are derived data, written once: the key holds the version, so an update never
+serves a stale rendition, and the put is conditional (``If-None-Match: *``), so the first
+writer wins and every concurrent request answers with the stored object's bytes, whatever the
+encoder of the losing request made. Nothing is stored when the original cannot be decoded.
+
+This module only reads the metadata table and the originals; it writes the renditions bucket.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from imgsvc import aws, keys, renditions, service
+from imgsvc.errors import BadRequest, NotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+    from imgsvc.config import Config
+    from imgsvc.records import ImageVersion
+    from imgsvc.renditions import OutputFormat, Size
+    from imgsvc.service import Deps
+
+logger = logging.getLogger(__name__)
+
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+# What S3 answers a conditional put when the key exists (412), or while another conditional
+# write of the same key is in flight (409): either way another request stored the rendition.
+_TAKEN = {"PreconditionFailed", "ConditionalRequestConflict"}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRendition:
+    """A rendition as stored in the renditions bucket, with the headers it is served with."""
+
+    data: bytes
+    content_type: str
+    cache_control: str
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginRequest:
+    """A validated CDN origin path: ``/r/<id>/<version>/<size>/<format>``."""
+
+    image_id: str
+    version: int
+    size: Size
+    format_key: str
+
+    @property
+    def key(self) -> str:
+        return keys.rendition_key(self.image_id, self.version, self.size.canonical, self.format_key)
+
+    @property
+    def path(self) -> str:
+        """The canonical path of this rendition (``/`` + its key)."""
+        return f"/{self.key}"
+
+
+def cache_control(cfg: Config) -> str:
+    """How long browsers and the CDN keep a rendition (its key never changes meaning)."""
+    return f"public, max-age={cfg.rendition_max_age}"
+
+
+def avif_enabled(cfg: Config) -> bool:
+    """Whether ``Accept`` negotiation may pick AVIF (``Config.avif_enabled``, off when absent).
+
+    The CDN's edge function has the same switch (modules/cdn ``avif_enabled``); both must agree.
+    """
+    return bool(getattr(cfg, "avif_enabled", False))
+
+
+@dataclass(frozen=True, slots=True)
+class RenditionStore:
+    """Renditions in the renditions bucket, written once with their serving headers."""
+
+    client: S3Client
+    bucket: str
+    cache_control: str
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return False
+            raise
+        return True
+
+    def get(self, key: str) -> StoredRendition | None:
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise
+        return StoredRendition(
+            data=found["Body"].read(),
+            content_type=found.get("ContentType", "application/octet-stream"),
+            cache_control=found.get("CacheControl") or self.cache_control,
+            etag=found.get("ETag", ""),
+        )
+
+    def put_new(self, key: str, rendition: renditions.Rendition) -> StoredRendition:
+        """Store ``rendition`` at ``key`` unless something is there already; return what is
+        stored (the existing object when another request was first)."""
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=rendition.data,
+                ContentType=rendition.content_type,
+                CacheControl=self.cache_control,
+                IfNoneMatch="*",
+                Metadata={"width": str(rendition.width), "height": str(rendition.height)},
+            )
+        except ClientError as exc:
+            if _code(exc) not in _TAKEN:
+                raise
+            existing = self.get(key)
+            logger.info("rendition stored by another request", extra={"key": key})
+            if existing is not None:
+                return existing
+            # 409: the other write has not landed yet. Rendering is deterministic, so these
+            # bytes are what it is writing; the next request reads the stored object.
+            return StoredRendition(rendition.data, rendition.content_type, self.cache_control, "")
+        return StoredRendition(
+            rendition.data, rendition.content_type, self.cache_control, response.get("ETag", "")
+        )
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def store(cfg: Config) -> RenditionStore:
+    return RenditionStore(aws.s3(), cfg.renditions_bucket, cache_control(cfg))
+
+
+def parse_origin_path(path: str, cfg: Config) -> OriginRequest:
+    """Validate a CDN origin path; :class:`NotFound` if it is not a rendition path at all,
+    :class:`BadRequest` naming the part that is wrong (an unlisted size lists the allowed)."""
+    parts = path.split("/")
+    if len(parts) != 6 or parts[0] != "" or parts[1] != keys.RENDITIONS_PREFIX.rstrip("/"):
+        raise NotFound(
+            "Not a rendition: the path is /r/<id>/<version>/<size>/<format>, "
+            "format one of original, webp, avif.",
+            code="not_found",
+        )
+    _, _, image_id, version_text, size_text, format_key = parts
+    service.require_id(image_id)
+    version = service.parse_version(version_text)
+    assert version is not None
+    size = renditions.parse_size(size_text, cfg.rendition_sides)
+    if format_key not in keys.RENDITION_FORMATS:
+        raise BadRequest(
+            f"{format_key[:16]!r} is not a rendition format: use one of "
+            f"{', '.join(keys.RENDITION_FORMATS)}.",
+            code="invalid_format",
+        )
+    if format_key == "avif" and not renditions.avif_supported():
+        raise BadRequest(
+            "AVIF renditions are not available here: use webp or original.",
+            code="format_not_available",
+        )
+    return OriginRequest(image_id, version, size, format_key)
+
+
+def origin_rendition(
+    deps: Deps, renditions_store: RenditionStore, request: OriginRequest
+) -> StoredRendition:
+    """The stored rendition of a CDN origin path, made and stored first when missing.
+
+    404 for an unknown or deleted image or version, 422 (nothing stored) for an original that
+    cannot be decoded.
+    """
+    record = service.get_version(deps, request.image_id, request.version)
+    fmt = renditions.output_format(request.format_key, record.content_type)
+    found = renditions_store.get(request.key)
+    if found is not None:
+        return found
+    return _make(deps, renditions_store, record, request.size, fmt, request.key)
+
+
+def ensure_latest(
+    deps: Deps,
+    renditions_store: RenditionStore,
+    image_id: str,
+    size_text: str,
+    accept: str | None,
+) -> str:
+    """Make the latest version's rendition if it is missing; return its CDN path (no format).
+
+    400 for a bad id or an unlisted size, 404 for an unknown or deleted image, 422 (nothing
+    stored) for an original that cannot be decoded.
+    """
+    cfg = deps.config
+    service.require_id(image_id)
+    size = renditions.parse_size(size_text, cfg.rendition_sides)
+    record = service.latest(deps, image_id)
+    fmt = renditions.negotiate(accept, record.content_type, avif_enabled(cfg))
+    key = keys.rendition_key(record.id, record.version, size.canonical, fmt.key)
+    if not renditions_store.exists(key):
+        _make(deps, renditions_store, record, size, fmt, key)
+    return keys.rendition_path(record.id, record.version, size.canonical)
+
+
+def read_original(deps: Deps, record: ImageVersion) -> bytes:
+    """The exact bytes of a version: the main bucket, or the replica when it has expired."""
+    location = deps.storage.locate(record.key, record.s3_version_id, record.sha256)
+    found = location.client.get_object(
+        Bucket=location.bucket, Key=location.key, VersionId=location.version_id
+    )
+    return found["Body"].read()
+
+
+def _make(
+    deps: Deps,
+    renditions_store: RenditionStore,
+    record: ImageVersion,
+    size: Size,
+    fmt: OutputFormat,
+    key: str,
+) -> StoredRendition:
+    started = time.perf_counter()
+    original = read_original(deps, record)
+    rendition = renditions.render(original, size, fmt, max_pixels=deps.config.max_pixels)
+    stored = renditions_store.put_new(key, rendition)
+    logger.info(
+        "rendition made",
+        extra={
+            "key": key,
+            "bytes": len(stored.data),
+            "width": rendition.width,
+            "height": rendition.height,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return stored
