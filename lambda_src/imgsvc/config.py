@@ -33,6 +33,7 @@ EFFECT = "IMGSVC_EFFECT"
 # message is on its last attempt, and the consumer records the failure before the DLQ takes it.
 MAX_RECEIVE_COUNT = "IMGSVC_MAX_RECEIVE_COUNT"
 CORS_ORIGINS = "IMGSVC_CORS_ORIGINS"
+AVIF_ENABLED = "IMGSVC_AVIF_ENABLED"
 LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 
 # What one Lambda invocation can carry: 6 MB of payload, after base64 (4/3) and the event's
@@ -71,6 +72,7 @@ class Config:
     effect: str = ""
     max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     cors_origins: tuple[str, ...] = ()
+    avif_enabled: bool = False
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -92,6 +94,15 @@ def _frame_ms(env: Mapping[str, str]) -> int:
     if value < 20 or value % 10:
         raise ValueError(f"{GIF_FRAME_MS} must be a multiple of 10 from 20, got {value}")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
 def _csv(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -125,6 +136,7 @@ def from_env(env: Mapping[str, str]) -> Config:
         effect=env.get(EFFECT, ""),
         max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),
         cors_origins=_csv(env, CORS_ORIGINS),
+        avif_enabled=_bool(env, AVIF_ENABLED),
     )
 
 

@@ -173,15 +173,6 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
     raise NotCommittedYet(f"{image_id} S3 version {s3_version_id} has no record yet")
 
 
-def read_original(deps: Deps, record: ImageVersion) -> bytes:
-    """The exact bytes of a version (main bucket, or the replica); NotFound if gone."""
-    location = deps.storage.locate(record.key, record.s3_version_id, record.sha256)
-    found = location.client.get_object(
-        Bucket=location.bucket, Key=location.key, VersionId=location.version_id
-    )
-    return found["Body"].read()
-
-
 def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -> str:
     """Write ``effect``'s GIF of ``record`` unless it exists; returns ``exists``, ``made`` or
     ``failed`` (the original cannot be made into a GIF: a marker records why)."""
@@ -190,7 +181,7 @@ def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -
     cfg = deps.config
     try:
         gif = effects.make_gif(
-            read_original(deps, record),
+            service.read_original(deps, record),
             effect,
             box=cfg.gif_box,
             frames=cfg.gif_frames,

@@ -38,7 +38,8 @@ MAX_FRAMES = 1000
 
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
-    """Facts about an accepted image."""
+    """Facts about an accepted image; ``width`` and ``height`` as displayed (EXIF orientation
+    applied), which is also how renditions are made."""
 
     content_type: str
     width: int
@@ -120,6 +121,8 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
                 max_pixels, detail=f"{width}x{height}, {width * height:,} pixels"
             )
         frames = _verify(image, fmt, max_pixels)
+        if _orientation(image) in _TRANSPOSED:
+            width, height = height, width  # as displayed: EXIF says the pixels lie on their side
 
     return ImageInfo(
         content_type=ACCEPTED_FORMATS[fmt],
@@ -129,6 +132,18 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
         sha256=hashlib.sha256(data).hexdigest(),
         frames=frames,
     )
+
+
+# EXIF orientations (5-8) whose display swaps width and height.
+_TRANSPOSED = frozenset({5, 6, 7, 8})
+_EXIF_ORIENTATION = 0x0112
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except (ValueError, TypeError, SyntaxError, OSError):  # a broken EXIF block: as stored
+        return 1
 
 
 def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:

@@ -61,6 +61,16 @@ def rendition_key(image_id: str, version: int, size: str, fmt: str) -> str:
     return f"{RENDITIONS_PREFIX}{image_id}/{version}/{size}/{fmt}"
 
 
+def rendition_prefix(image_id: str) -> str:
+    """Every rendition of every version of an image."""
+    return f"{RENDITIONS_PREFIX}{image_id}/"
+
+
+def gif_prefix(image_id: str) -> str:
+    """Every GIF (and failure marker) of every version of an image."""
+    return f"{GIFS_PREFIX}{image_id}/"
+
+
 def rendition_path(image_id: str, version: int, size: str) -> str:
     """The CDN path without the format: the edge (or local CDN) negotiates it from Accept."""
     return f"/{RENDITIONS_PREFIX}{image_id}/{version}/{size}"

@@ -83,7 +83,7 @@ def avif_enabled(cfg: Config) -> bool:
 
     The CDN's edge function has the same switch (modules/cdn ``avif_enabled``); both must agree.
     """
-    return bool(getattr(cfg, "avif_enabled", False))
+    return cfg.avif_enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,15 +221,6 @@ def ensure_latest(
     return keys.rendition_path(record.id, record.version, size.canonical)
 
 
-def read_original(deps: Deps, record: ImageVersion) -> bytes:
-    """The exact bytes of a version: the main bucket, or the replica when it has expired."""
-    location = deps.storage.locate(record.key, record.s3_version_id, record.sha256)
-    found = location.client.get_object(
-        Bucket=location.bucket, Key=location.key, VersionId=location.version_id
-    )
-    return found["Body"].read()
-
-
 def _make(
     deps: Deps,
     renditions_store: RenditionStore,
@@ -239,7 +230,7 @@ def _make(
     key: str,
 ) -> StoredRendition:
     started = time.perf_counter()
-    original = read_original(deps, record)
+    original = service.read_original(deps, record)
     rendition = renditions.render(original, size, fmt, max_pixels=deps.config.max_pixels)
     stored = renditions_store.put_new(key, rendition)
     logger.info(

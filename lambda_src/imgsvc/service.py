@@ -22,6 +22,8 @@ from imgsvc.records import ImageVersion, Tombstone, now_rfc3339
 from imgsvc.repository import Repository, VersionTaken
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
     from imgsvc.config import Config
     from imgsvc.storage import Storage
     from imgsvc.uploads_parsing import ImageUpload
@@ -182,7 +184,36 @@ def delete_image(deps: Deps, image_id: str) -> None:
             code="delete_conflict",
         )
     deps.storage.hide(previous.key)
+    purge_derivatives(deps, image_id)
     logger.info("image deleted", extra={"image_id": image_id, "version": previous.version})
+
+
+def purge_derivatives(deps: Deps, image_id: str) -> int:
+    """Remove an image's renditions and GIFs, so the CDN's origin stops serving them.
+
+    Best effort after the tombstone (the source of truth): a failure is logged, not raised.
+    Edge caches keep what they hold until it expires. Returns how many objects were removed.
+    """
+    bucket = deps.config.renditions_bucket
+    if not bucket:
+        return 0
+    client = deps.storage.client
+    removed = 0
+    try:
+        paginator = client.get_paginator("list_objects_v2")
+        for prefix in (keys.rendition_prefix(image_id), keys.gif_prefix(image_id)):
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+                objects: list[ObjectIdentifierTypeDef] = [
+                    {"Key": item["Key"]} for item in page.get("Contents", [])
+                ]
+                if objects:  # a page holds at most 1000 keys, delete_objects' limit
+                    client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+                    removed += len(objects)
+    except Exception:
+        logger.exception(
+            "could not remove renditions of a deleted image", extra={"image_id": image_id}
+        )
+    return removed
 
 
 def content_url(deps: Deps, image_id: str, version: int | None) -> str:
@@ -195,6 +226,18 @@ def content_url(deps: Deps, image_id: str, version: int | None) -> str:
         filename=record.name,
         content_type=record.content_type,
     )
+
+
+def read_original(deps: Deps, record: ImageVersion) -> bytes:
+    """The exact bytes of a version: the main bucket, or the replica when it has expired there.
+
+    NotFound if they are gone everywhere.
+    """
+    location = deps.storage.locate(record.key, record.s3_version_id, record.sha256)
+    found = location.client.get_object(
+        Bucket=location.bucket, Key=location.key, VersionId=location.version_id
+    )
+    return found["Body"].read()
 
 
 def _record(

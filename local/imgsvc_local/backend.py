@@ -3,7 +3,8 @@
 Where moto is less strict or less complete than AWS in ways the service relies on, this module
 makes up the difference, so the local mode refuses and delivers what AWS would:
 
-- DynamoDB conditional writes are serialised (:class:`_SerializeDynamoDB`);
+- DynamoDB requests and conditional S3 PUTs are serialised, so their conditions hold as in AWS
+  (:class:`_SerializeConditionalWrites`);
 - presigned POST policies are enforced (:class:`_EnforcePostPolicy`): moto stores any form
   POST, S3 checks the signature, the expiry and every condition first;
 - S3 event notifications carry the object's ``versionId`` (:func:`emulate_s3_event_versions`),
@@ -81,12 +82,13 @@ class Names:
         return f"{self.prefix}-effect-{effect}"
 
 
-class _SerializeDynamoDB:
-    """WSGI middleware: one DynamoDB request at a time.
+class _SerializeConditionalWrites:
+    """WSGI middleware: one DynamoDB request, and one conditional S3 PUT, at a time.
 
-    Real DynamoDB applies a conditional write atomically per item; moto checks the condition
-    and writes in plain Python, so two threads could both pass the check. Serialising its
-    DynamoDB requests gives the local mode DynamoDB's guarantee (S3 and the rest stay parallel).
+    Real DynamoDB applies a conditional write atomically per item, and S3 an ``If-None-Match``
+    PUT; moto checks the condition and writes in plain Python, so two threads could both pass
+    the check. Serialising those requests gives the local mode AWS's guarantee (everything else
+    stays parallel).
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
@@ -94,7 +96,10 @@ class _SerializeDynamoDB:
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        conditional_put = environ.get("REQUEST_METHOD") == "PUT" and (
+            "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MATCH" in environ
+        )
+        if conditional_put or environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             with self.lock:
                 return list(self.app(environ, start_response))
         return self.app(environ, start_response)
@@ -301,7 +306,8 @@ class MotoServer:
         # the handlers in-process.
         os.environ.setdefault("MOTO_DOCKER_NETWORK_MODE", "")
         app = _EnforcePostPolicy(
-            _SerializeDynamoDB(DomainDispatcherApplication(create_backend_app)), LOCAL_CREDENTIALS
+            _SerializeConditionalWrites(DomainDispatcherApplication(create_backend_app)),
+            LOCAL_CREDENTIALS,
         )
         self._server = make_server(host, port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -102,3 +102,14 @@ def test_type_comes_from_the_bytes_not_from_a_claim() -> None:
     assert imaging.sniff(b"GIF89a" + b"\x00" * 10) == "GIF"
     assert imaging.sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "WEBP"
     assert imaging.sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>") is None
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size"), [(1, (300, 200)), (3, (300, 200)), (6, (200, 300)), (8, (200, 300))]
+)
+def test_dimensions_are_as_displayed_after_exif_orientation(
+    orientation: int, size: tuple[int, int]
+) -> None:
+    data = imagegen.jpeg_with_orientation(300, 200, orientation)
+    info = imaging.inspect(data, max_pixels=LIMIT)
+    assert (info.width, info.height) == size

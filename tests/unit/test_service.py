@@ -125,3 +125,16 @@ def test_ids_are_fresh_uuid4s(deps: service.Deps) -> None:
     assert len(ids) == 3
     fixed = replace(deps, new_id=lambda: "0b5e4f8e-6c55-4d7e-9b1e-2f1a9c3d4e5f")
     assert service.create_image(fixed, upload()).id == "0b5e4f8e-6c55-4d7e-9b1e-2f1a9c3d4e5f"
+
+
+def test_delete_removes_renditions_and_gifs_of_that_image_only(deps: service.Deps) -> None:
+    s3 = aws.s3()
+    bucket = deps.config.renditions_bucket
+    doomed = service.create_image(deps, upload())
+    kept = service.create_image(deps, upload())
+    for record in (doomed, kept):
+        s3.put_object(Bucket=bucket, Key=f"r/{record.id}/1/256x256/webp", Body=b"r")
+        s3.put_object(Bucket=bucket, Key=f"gifs/{record.id}/1/zoom.gif", Body=b"g")
+    service.delete_image(deps, doomed.id)
+    left = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert left == {f"r/{kept.id}/1/256x256/webp", f"gifs/{kept.id}/1/zoom.gif"}
