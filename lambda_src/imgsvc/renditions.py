@@ -175,9 +175,14 @@ def avif_supported() -> bool:
     return bool(features.check("avif"))
 
 
+# RFC 7231 qvalue: "0" or "1", up to three decimals. The CDN's edge function
+# (modules/cdn/functions/rendition-format.js) uses the same grammar and rule.
+_QVALUE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
+
+
 def _accept_q(accept: str) -> dict[str, float]:
-    """``{media range: q}`` from an Accept header. A malformed or out-of-range ``q`` counts as
-    0 (not acceptable); of repeated ranges the last wins."""
+    """``{media range: q}`` from an Accept header. A ``q`` outside RFC 7231's qvalue grammar
+    counts as 0 (not acceptable); of repeated ranges the last wins."""
     ranges: dict[str, float] = {}
     for part in accept.split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
@@ -187,12 +192,8 @@ def _accept_q(accept: str) -> dict[str, float]:
         for param in params:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-                if not 0.0 <= q <= 1.0:  # also NaN
-                    q = 0.0
+                value = value.strip()
+                q = float(value) if _QVALUE.match(value) else 0.0
         ranges[media.lower()] = q
     return ranges
 

@@ -260,10 +260,29 @@ resource "aws_cloudfront_cache_policy" "site" {
   }
 }
 
-resource "aws_cloudfront_response_headers_policy" "security" {
+# The security headers on every response; renditions also say they vary by Accept (the same URL
+# gives WebP, AVIF or the original format), which S3 objects cannot say themselves.
+resource "aws_cloudfront_response_headers_policy" "this" {
   #checkov:skip=CKV_AWS_259:HSTS is two years with subdomains; preload is left to the domain's owner, who must submit the apex to the preload list.
-  name    = "${var.name}-security-headers"
-  comment = "HSTS, nosniff, frame and referrer policies, CSP."
+  for_each = {
+    security   = { suffix = "security-headers", vary_accept = false }
+    renditions = { suffix = "rendition-headers", vary_accept = true }
+  }
+
+  name    = "${var.name}-${each.value.suffix}"
+  comment = each.value.vary_accept ? "Security headers and Vary: Accept." : "HSTS, nosniff, frame and referrer policies, CSP."
+
+  dynamic "custom_headers_config" {
+    for_each = each.value.vary_accept ? [1] : []
+
+    content {
+      items {
+        header   = "Vary"
+        value    = "Accept"
+        override = true
+      }
+    }
+  }
 
   security_headers_config {
     strict_transport_security {
@@ -363,7 +382,7 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = false
     cache_policy_id            = aws_cloudfront_cache_policy.renditions.id
-    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.this["renditions"].id
 
     function_association {
       event_type   = "viewer-request"
@@ -380,7 +399,7 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = false
     cache_policy_id            = aws_cloudfront_cache_policy.renditions.id
-    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.this["security"].id
   }
 
   # The web page.
@@ -391,7 +410,7 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
     cache_policy_id            = aws_cloudfront_cache_policy.site.id
-    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.this["security"].id
   }
 
   # Errors are cached for seconds only: a rendition missing a moment ago must not stay missing,
@@ -441,4 +460,9 @@ resource "aws_route53_record" "this" {
     zone_id                = aws_cloudfront_distribution.this.hosted_zone_id
     evaluate_target_health = false
   }
+}
+
+moved {
+  from = aws_cloudfront_response_headers_policy.security
+  to   = aws_cloudfront_response_headers_policy.this["security"]
 }

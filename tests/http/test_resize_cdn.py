@@ -390,6 +390,11 @@ ACCEPT_TABLE: list[str | None] = [
     "image/webp;q=0, image/webp",
     "image/webp, image/webp;q=0",
     "image/webp;level=1",
+    "image/webp;q=0.5000",
+    "image/webp;q=1.000",
+    "image/webp;q=1.0001",
+    "image/webp;q=.5",
+    "image/webp; Q=0.7, image/avif;q=0.7",
 ]
 URI_TABLE = [
     BASE_URI,
@@ -438,36 +443,12 @@ def test_the_cloudfront_function_and_the_local_cdn_agree_on_every_path(
     assert run_function(cases, avif_enabled) == expected
 
 
-# Where rendition-format.js reads Accept differently from renditions.negotiate (reported to
-# modules/cdn): JS takes AVIF whenever accepted (Python: the higher q, AVIF on a tie), accepts
-# any q above 0 (Python: 0 < q <= 1, strictly parsed), and reads the first of repeated ranges
-# (Python: the last). Strict: fixing the JS turns these into failures that ask to drop the mark.
-JS_DIVERGES = {
-    (True, "image/avif;q=0.5,image/webp;q=0.9"),
-    (False, "image/webp;q=1.5"),
-    (True, "image/webp;q=1.5"),
-    (False, "image/webp;q=0.5x"),
-    (True, "image/webp;q=0.5x"),
-    (False, "image/webp;q=0, image/webp"),
-    (True, "image/webp;q=0, image/webp"),
-    (False, "image/webp, image/webp;q=0"),
-    (True, "image/webp, image/webp;q=0"),
-}
-
-
 def _accept_cases() -> list[Any]:
-    cases = []
-    for avif_enabled in (False, True):
-        for accept in ACCEPT_TABLE:
-            marks = []
-            if (avif_enabled, accept) in JS_DIVERGES:
-                marks.append(
-                    pytest.mark.xfail(
-                        strict=True, reason="rendition-format.js differs from negotiate"
-                    )
-                )
-            cases.append(pytest.param(avif_enabled, accept, marks=marks))
-    return cases
+    return [
+        pytest.param(avif_enabled, accept)
+        for avif_enabled in (False, True)
+        for accept in ACCEPT_TABLE
+    ]
 
 
 @needs_node

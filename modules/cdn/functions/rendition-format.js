@@ -4,7 +4,9 @@
 // header and every format of a rendition is its own S3 object (keys from lambda_src/imgsvc/keys.py):
 //   /r/<id>/<version>/<size>           -> /r/<id>/<version>/<size>/<format>
 //   /r/<id>/<version>/<size>/<format>  -> unchanged (format: original, webp or avif)
-// <format> is avif (when enabled) or webp when Accept names it with a non-zero q, else original.
+// <format>: of avif (when enabled) and webp, the one Accept names with the higher non-zero q
+// (avif on a tie), else original. The same rule as negotiate() in lambda_src/imgsvc/renditions.py:
+// q follows RFC 7231's qvalue grammar (anything else counts as 0), the last of repeated ranges wins.
 // Any other path under /r/ is not a rendition: it gets a 404 here, before S3 or the Lambda.
 //
 // Terraform renders this file with templatefile(); the only placeholder is avif_enabled. Read
@@ -14,23 +16,31 @@ var AVIF_ENABLED = "${avif_enabled}" === "true";
 var RENDITION = /^\/r\/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\/[1-9][0-9]{0,8}\/[^\/]{1,32}(\/(original|webp|avif))?$/;
 var WITH_FORMAT = /\/(original|webp|avif)$/;
 
-// True when the Accept header lists this exact media type with q > 0 (image/webp;q=0 refuses it).
-function accepts(accept, type) {
-  var ranges = accept.toLowerCase().split(",");
-  for (var i = 0; i < ranges.length; i++) {
-    var params = ranges[i].split(";");
-    if (params[0].trim() !== type) {
+var QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
+
+// { media range: q } of an Accept header; a malformed q is 0, the last of repeated ranges wins.
+function acceptQ(accept) {
+  var ranges = {};
+  var parts = accept.split(",");
+  for (var i = 0; i < parts.length; i++) {
+    var params = parts[i].split(";");
+    var media = params[0].trim().toLowerCase();
+    if (media.indexOf("/") < 0) {
       continue;
     }
+    var q = 1;
     for (var j = 1; j < params.length; j++) {
-      var pair = params[j].split("=");
-      if (pair[0].trim() === "q" && !(parseFloat(pair[1]) > 0)) {
-        return false;
+      var param = params[j];
+      var eq = param.indexOf("=");
+      var name = (eq < 0 ? param : param.slice(0, eq)).trim().toLowerCase();
+      if (name === "q") {
+        var value = eq < 0 ? "" : param.slice(eq + 1).trim();
+        q = QVALUE.test(value) ? parseFloat(value) : 0;
       }
     }
-    return true;
+    ranges[media] = q;
   }
-  return false;
+  return ranges;
 }
 
 function acceptHeader(headers) {
@@ -70,11 +80,13 @@ function handler(event) {
     return request;
   }
 
-  var accept = acceptHeader(request.headers);
+  var ranges = acceptQ(acceptHeader(request.headers));
+  var avif = AVIF_ENABLED && ranges["image/avif"] > 0 ? ranges["image/avif"] : 0;
+  var webp = ranges["image/webp"] > 0 ? ranges["image/webp"] : 0;
   var format = "original";
-  if (AVIF_ENABLED && accepts(accept, "image/avif")) {
+  if (avif > 0 && avif >= webp) {
     format = "avif";
-  } else if (accepts(accept, "image/webp")) {
+  } else if (webp > 0) {
     format = "webp";
   }
   request.uri = uri + "/" + format;

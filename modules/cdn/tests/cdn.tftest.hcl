@@ -298,19 +298,35 @@ run "https_everywhere_with_security_headers" {
 
   assert {
     condition = alltrue(concat(
-      [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.response_headers_policy_id == aws_cloudfront_response_headers_policy.security.id],
-      [aws_cloudfront_distribution.this.default_cache_behavior[0].response_headers_policy_id == aws_cloudfront_response_headers_policy.security.id],
+      [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : contains([for p in aws_cloudfront_response_headers_policy.this : p.id], b.response_headers_policy_id)],
+      [aws_cloudfront_distribution.this.default_cache_behavior[0].response_headers_policy_id == aws_cloudfront_response_headers_policy.this["security"].id],
     ))
     error_message = "Every behavior must add the security headers."
   }
 
   assert {
-    condition = (
-      one(aws_cloudfront_response_headers_policy.security.security_headers_config).strict_transport_security[0].access_control_max_age_sec >= 31536000 &&
-      one(aws_cloudfront_response_headers_policy.security.security_headers_config).content_type_options[0].override &&
-      one(aws_cloudfront_response_headers_policy.security.security_headers_config).frame_options[0].frame_option == "DENY"
-    )
-    error_message = "HSTS (a year or more), nosniff and frame-options DENY are required."
+    condition = alltrue([
+      for p in aws_cloudfront_response_headers_policy.this :
+      one(p.security_headers_config).strict_transport_security[0].access_control_max_age_sec >= 31536000 &&
+      one(p.security_headers_config).content_type_options[0].override &&
+      one(p.security_headers_config).frame_options[0].frame_option == "DENY"
+    ])
+    error_message = "HSTS (a year or more), nosniff and frame-options DENY are required on every response."
+  }
+
+  assert {
+    condition = one([
+      for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.response_headers_policy_id if b.path_pattern == "/r/*"
+    ]) == aws_cloudfront_response_headers_policy.this["renditions"].id
+    error_message = "Renditions must carry Vary: Accept (the renditions headers policy)."
+  }
+
+  assert {
+    condition = anytrue([
+      for item in one(aws_cloudfront_response_headers_policy.this["renditions"].custom_headers_config).items :
+      item.header == "Vary" && item.value == "Accept"
+    ])
+    error_message = "The renditions headers policy must send Vary: Accept."
   }
 
   assert {
