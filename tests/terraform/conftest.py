@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.tf import Terraform, cli_config, copy_infra, environment
+from tests.terraform.tf import (
+    Terraform,
+    cli_config,
+    configure_aliases,
+    copy_infra,
+    environment,
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,25 +28,28 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
 
 
 @pytest.fixture(scope="session")
-def infra_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """modules/, environments/, openapi.yaml and web/ copied once for validate and test."""
-    return copy_infra(tmp_path_factory.mktemp("infra"))
-
-
-@pytest.fixture(scope="session")
-def initialized(terraform: Terraform, infra_copy: Path) -> Callable[[str], Path]:
-    """``initialized("modules/bucket")``: that directory of the copy, ``terraform init``-ed once."""
-    done: dict[str, Path] = {}
+def initialized(
+    terraform: Terraform, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str, str], Path]:
+    """``initialized("modules/bucket", purpose)``: that directory in a throwaway copy of the
+    infrastructure (one copy per purpose, e.g. "validate" or "test"), ``terraform init``-ed once.
+    """
+    copies: dict[str, Path] = {}
+    done: dict[tuple[str, str], Path] = {}
     lock = threading.Lock()
 
-    def init(relative: str) -> Path:
+    def init(relative: str, purpose: str) -> Path:
         with lock:
-            if relative not in done:
-                directory = infra_copy / relative
+            if purpose not in copies:
+                copies[purpose] = copy_infra(tmp_path_factory.mktemp(f"infra-{purpose}"))
+            if (relative, purpose) not in done:
+                directory = copies[purpose] / relative
+                if purpose == "validate":
+                    configure_aliases(directory)
                 # Environments commit their lock file: it must already list the provider.
                 readonly = ("-lockfile=readonly",) if relative.startswith("environments/") else ()
                 terraform.init(directory, *readonly)
-                done[relative] = directory
-            return done[relative]
+                done[(relative, purpose)] = directory
+            return done[(relative, purpose)]
 
     return init

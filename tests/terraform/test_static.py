@@ -42,8 +42,8 @@ def _diagnostic(d: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("root", ROOTS)
-def test_validate(root: str, terraform: Terraform, initialized: Callable[[str], Path]) -> None:
-    directory = initialized(root)
+def test_validate(root: str, terraform: Terraform, initialized: Callable[[str, str], Path]) -> None:
+    directory = initialized(root, "validate")
     result = terraform.run(directory, "validate", "-no-color", "-json", check=False)
     report = json.loads(result.stdout)
     problems = [_diagnostic(d) for d in report["diagnostics"]]
@@ -54,9 +54,9 @@ def test_validate(root: str, terraform: Terraform, initialized: Callable[[str], 
 
 @pytest.mark.parametrize("module", TESTED_MODULES)
 def test_module_tests_pass(
-    module: str, terraform: Terraform, initialized: Callable[[str], Path]
+    module: str, terraform: Terraform, initialized: Callable[[str, str], Path]
 ) -> None:
-    directory = initialized(module)
+    directory = initialized(module, "test")
     result = terraform.run(directory, "test", "-no-color", check=False, timeout=1200)
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     assert " 0 passed" not in result.stdout, result.stdout

@@ -8,6 +8,7 @@ lock files or state into the checkout and can run while people work in it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -48,6 +49,28 @@ def copy_infra(dest: Path, extra: Sequence[str] = ()) -> Path:
         elif source.is_file():
             shutil.copy2(source, dest / name)
     return dest
+
+
+def configure_aliases(module: Path) -> None:
+    """Let a module that expects aliased providers (``configuration_aliases``) validate alone.
+
+    ``terraform validate`` of such a module fails with "Provider configuration not present"
+    (hashicorp/terraform#28490); the root that calls it passes them. In a throwaway copy, an
+    extra file declares them, as such a root would.
+    """
+    aliases = sorted(
+        set(re.findall(r"\b(\w+)\.(\w+)\b", " ".join(_ALIASES.findall(_read_tf(module)))))
+    )
+    if aliases:
+        blocks = "".join(f'provider "{p}" {{\n  alias = "{a}"\n}}\n\n' for p, a in aliases)
+        (module / "zz_test_provider_aliases.tf").write_text(blocks)
+
+
+_ALIASES = re.compile(r"configuration_aliases\s*=\s*\[([^\]]*)\]")
+
+
+def _read_tf(module: Path) -> str:
+    return "\n".join(p.read_text() for p in sorted(module.glob("*.tf")))
 
 
 def cli_config(directory: Path) -> Path | None:
