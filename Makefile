@@ -81,19 +81,20 @@ fmt: install ## Format Python and Terraform
 build: install ## Build the Lambda artifacts into dist/ (deterministic)
 	$(PY) build.py --arch $(ARCH)
 
-validate: tf-config ## terraform init + validate for every module and environment
-	@set -e; for d in modules/*/ environments/*/; do \
-	  echo "== $$d"; $(TERRAFORM) -chdir=$$d init -backend=false -input=false >/dev/null; \
-	  $(TERRAFORM) -chdir=$$d validate; done
+validate: install tf-config ## terraform fmt -check + init + validate of every module and environment (in throwaway copies)
+	$(PY) -m pytest -q -p no:cacheprovider tests/terraform/test_static.py -k "formatted or validate"
 
-plan: build tf-config ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
+$(ENV_DIR)/backend.hcl:
+	@echo "Missing $@: copy $(ENV_DIR)/backend.hcl.example and fill in your state bucket (docs/deploy.md)."; exit 1
+
+plan: build tf-config $(ENV_DIR)/backend.hcl ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
 	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -var-file=$(ENV).tfvars -out=tfplan
 
 apply: plan ## terraform apply the plan for ENV
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
 
-destroy: tf-config ## terraform destroy ENV
+destroy: build tf-config $(ENV_DIR)/backend.hcl ## terraform destroy ENV (reads the built artifacts like plan)
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false -var-file=$(ENV).tfvars
 
