@@ -439,6 +439,9 @@ def tab_to(page: Any, selector: str, limit: int = 40) -> int:
 
 
 def test_keyboard_only_upload(service: Service, page: Any, artifacts: Path) -> None:
+    # Intercept file choosers from the start: Playwright turns interception on when the first
+    # listener is added, and a chooser opened before that never reaches the test.
+    page.on("filechooser", lambda chooser: None)
     page.goto(f"{service.url}/")
     assert page.locator("#dropzone").get_attribute("for") == "file"  # the zone is its label
     assert tab_to(page, ".skip-link") == 1
