@@ -111,6 +111,13 @@ variable "usage_plan" {
   nullable = false
 }
 
+variable "api_gateway_logging_role_enabled" {
+  description = "Create the IAM role API Gateway writes its logs with and register it in the account's API Gateway settings (one setting per account and region). The API's access logs need it. Turn it on in exactly one stage per account and region, and leave it off where the account already has one."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "functions" {
   description = "Sizing of each function: memory in MB (CPU scales with it), timeout in seconds, reserved concurrency (null: unreserved). The effects entry applies to every effect function."
   type = object({

@@ -104,6 +104,8 @@ module "api" {
   usage_plan            = var.usage_plan
   cors_allowed_origins  = length(local.browser_origins) == 1 ? local.browser_origins : []
   log_retention_in_days = var.log_retention_in_days
+
+  account_logging_role_enabled = var.api_gateway_logging_role_enabled
 }
 
 # Every new original version fans out to one queue per GIF effect.

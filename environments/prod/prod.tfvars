@@ -3,6 +3,10 @@ name_prefix    = "imgsvc-prod"
 region         = "eu-west-1"
 replica_region = "eu-central-1"
 
+# The API Gateway logging role is an account setting, owned by dev in the same account and
+# region. Deploying prod to its own account (recommended)? Set this to true there.
+api_gateway_logging_role_enabled = false
+
 deletion_protection_enabled = true
 force_destroy               = false
 log_level                   = "INFO"
