@@ -32,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from imgsvc import aws, config, keys, renditions, resizing
 from imgsvc.errors import error_body
-from imgsvc_local.gateway import LocalContext
+from imgsvc_local.gateway import INVOCATION_LOCK, LocalContext
 
 logger = logging.getLogger("localmode.cdn")
 
@@ -189,7 +189,8 @@ def function_url_event(uri: str, request: Request) -> dict[str, Any]:
 def _failover(uri: str, request: Request) -> Response:
     from imgsvc.handlers import resize  # imported on the first miss, as a cold start would
 
-    result = resize.handler(function_url_event(uri, request), LocalContext("resize"))
+    with INVOCATION_LOCK:
+        result = resize.handler(function_url_event(uri, request), LocalContext("resize"))
     raw = result.get("body") or ""
     body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
     response = Response(body, status=int(result.get("statusCode", 200)))

@@ -11,6 +11,7 @@ import base64
 import importlib
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +38,12 @@ FUNCTIONS: dict[str, str] = {
 }
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# One HTTP-invoked handler at a time. A Lambda execution environment handles one event at a time,
+# and Powertools relies on it: its resolvers keep the current request in a class attribute
+# (BaseRouter.current_event) shared by every resolver in the process. In-process, concurrent
+# requests would read each other's headers and bodies. Storage and queue work stays parallel.
+INVOCATION_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +201,8 @@ class Gateway:
             handler = self.handler(function)
         except ModuleNotFoundError:
             return _error(501, "not_implemented", f"The {function} function is not in this build.")
-        result = handler(json.loads(payload), LocalContext(function))
+        with INVOCATION_LOCK:
+            result = handler(json.loads(payload), LocalContext(function))
         return proxy_response(result)
 
 

@@ -654,11 +654,6 @@ def test_the_page_works_from_another_origin_like_the_cdn(
     shot(page, artifacts, "10-other-origin")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lambda_src/imgsvc/handlers/http.py allows the header 'X-Meta-*', which browsers "
-    "read literally: the preflight refuses x-meta-<key> (allowing '*' fixes it)",
-)
 def test_metadata_headers_pass_the_cors_preflight(service: Service, page: Any) -> None:
     page.goto(f"{service.site_url}/")
     choose(page, "tagged.jpg", imagegen.jpeg(200, 150), "image/jpeg")

@@ -39,7 +39,9 @@ def cors_config() -> CORSConfig | None:
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:],
-        allow_headers=["Content-Type", "X-Api-Key", "X-Meta-*"],
+        # Metadata travels as x-meta-<key> headers: their names are open-ended, and a preflight
+        # list is matched literally, so allow any request header (Authorization is never needed).
+        allow_headers=["*"],
         expose_headers=["Location"],
         max_age=600,
     )
