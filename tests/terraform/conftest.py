@@ -31,8 +31,9 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
 def initialized(
     terraform: Terraform, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[[str, str], Path]:
-    """``initialized("modules/bucket", purpose)``: that directory in a throwaway copy of the
-    infrastructure (one copy per purpose, e.g. "validate" or "test"), ``terraform init``-ed once.
+    """``initialized("modules/bucket", purpose)``: that directory, ``terraform init``-ed once,
+    in a throwaway copy of the infrastructure (one copy per purpose: "validate-modules",
+    "validate-environments", "test").
     """
     copies: dict[str, Path] = {}
     done: dict[tuple[str, str], Path] = {}
@@ -44,7 +45,7 @@ def initialized(
                 copies[purpose] = copy_infra(tmp_path_factory.mktemp(f"infra-{purpose}"))
             if (relative, purpose) not in done:
                 directory = copies[purpose] / relative
-                if purpose == "validate":
+                if purpose == "validate-modules":
                     configure_aliases(directory)
                 # Environments commit their lock file: it must already list the provider.
                 readonly = ("-lockfile=readonly",) if relative.startswith("environments/") else ()
