@@ -1,8 +1,9 @@
 # Least privilege per function: exactly the calls each handler makes, on the key prefixes it
 # owns (lambda_src/imgsvc/keys.py). The function module adds writing its own logs and X-Ray.
 #
-# s3:ListBucket (limited to a prefix) is granted wherever a handler checks whether an object
-# exists: without it S3 answers 403 instead of 404 for a missing key.
+# s3:ListBucket is granted on each bucket where a handler checks whether an object exists:
+# without it S3 answers 403 instead of 404 for a missing key, and the code (rightly) treats 403
+# as an error, not as "missing".
 
 locals {
   # Queue ARNs from the fanout module's naming (<name>-<consumer>), not from its outputs: the
@@ -10,44 +11,32 @@ locals {
   # the module (a dependency cycle).
   queue_arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${var.region}:${local.account_id}:"
 
-  table_arns = [module.table.table_arn] # the table has no indexes
-
-  originals = {
-    bucket = module.originals.bucket_arn
-    keys   = "${module.originals.bucket_arn}/originals/*"
-  }
-  replica = {
-    bucket = module.originals.replica_bucket_arn
-    keys   = "${module.originals.replica_bucket_arn}/originals/*"
-  }
+  table_arns     = [module.table.table_arn] # the table has no indexes
+  originals_keys = "${module.originals.bucket_arn}/originals/*"
+  replica_keys   = "${module.originals.replica_bucket_arn}/originals/*"
+  renditions_arn = module.renditions.bucket_arn
+  uploads_arn    = module.uploads.bucket_arn
 }
 
-data "aws_iam_policy_document" "api" {
+# Reading an original version: from the main bucket, or from the replica when the main region
+# fails (where the version id may differ, so versions are listed to find it by checksum).
+data "aws_iam_policy_document" "read_originals" {
   statement {
-    sid       = "Metadata"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
-    resources = local.table_arns
-  }
-
-  statement {
-    sid = "Originals"
-    actions = [
-      "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
-      "s3:DeleteObject", "s3:DeleteObjectVersion",
-    ]
-    resources = [local.originals.keys]
-  }
-
-  statement {
-    sid       = "ReplicaReads"
+    sid       = "ReadOriginals"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [local.replica.keys]
+    resources = [local.originals_keys, local.replica_keys]
   }
 
   statement {
-    sid       = "FindVersions"
-    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
-    resources = [local.originals.bucket, local.replica.bucket]
+    sid       = "ListOriginals"
+    actions   = ["s3:ListBucket"]
+    resources = [module.originals.bucket_arn, module.originals.replica_bucket_arn]
+  }
+
+  statement {
+    sid       = "FindReplicaVersions"
+    actions   = ["s3:ListBucketVersions"]
+    resources = [module.originals.replica_bucket_arn]
 
     condition {
       test     = "StringLike"
@@ -55,35 +44,50 @@ data "aws_iam_policy_document" "api" {
       values   = ["originals/*"]
     }
   }
+}
+
+data "aws_iam_policy_document" "api" {
+  source_policy_documents = [data.aws_iam_policy_document.read_originals.json]
+
+  statement {
+    sid       = "Metadata"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+    resources = local.table_arns
+  }
+
+  # New versions; DELETE hides the image behind a delete marker; a failed write removes the
+  # S3 version it made.
+  statement {
+    sid       = "WriteOriginals"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = [local.originals_keys]
+  }
 
   # POST /uploads hands out a presigned POST: S3 checks it against this role's permissions.
-  # GET /uploads/{id} reads whether the file has arrived.
+  # GET /uploads/{id} looks whether the file has arrived.
   statement {
     sid       = "DirectUploads"
     actions   = ["s3:PutObject", "s3:GetObject"]
-    resources = ["${module.uploads.bucket_arn}/uploads/*"]
+    resources = ["${local.uploads_arn}/uploads/*"]
+  }
+
+  # GET /images/{id}/gifs lists the GIFs; DELETE /images/{id} removes renditions and GIFs.
+  statement {
+    sid       = "Derivatives"
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    resources = ["${local.renditions_arn}/r/*", "${local.renditions_arn}/gifs/*"]
   }
 
   statement {
-    sid       = "GifStatus"
-    actions   = ["s3:GetObject"]
-    resources = ["${module.renditions.bucket_arn}/gifs/*"]
-  }
-
-  statement {
-    sid       = "ListUploadsAndGifs"
+    sid       = "ListUploadsAndDerivatives"
     actions   = ["s3:ListBucket"]
-    resources = [module.uploads.bucket_arn, module.renditions.bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["uploads/*", "gifs/*"]
-    }
+    resources = [local.uploads_arn, local.renditions_arn]
   }
 }
 
 data "aws_iam_policy_document" "resize" {
+  source_policy_documents = [data.aws_iam_policy_document.read_originals.json]
+
   statement {
     sid       = "Metadata"
     actions   = ["dynamodb:GetItem", "dynamodb:Query"]
@@ -91,39 +95,15 @@ data "aws_iam_policy_document" "resize" {
   }
 
   statement {
-    sid       = "ReadOriginals"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [local.originals.keys, local.replica.keys]
-  }
-
-  statement {
-    sid       = "FindVersions"
-    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
-    resources = [local.originals.bucket, local.replica.bucket]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["originals/*"]
-    }
-  }
-
-  statement {
     sid       = "Renditions"
     actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["${module.renditions.bucket_arn}/r/*"]
+    resources = ["${local.renditions_arn}/r/*"]
   }
 
   statement {
-    sid       = "FindRenditions"
+    sid       = "ListRenditions"
     actions   = ["s3:ListBucket"]
-    resources = [module.renditions.bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["r/*"]
-    }
+    resources = [local.renditions_arn]
   }
 }
 
@@ -137,25 +117,20 @@ data "aws_iam_policy_document" "uploads" {
   statement {
     sid       = "TakeUploads"
     actions   = ["s3:GetObject", "s3:DeleteObject"]
-    resources = ["${module.uploads.bucket_arn}/uploads/*"]
+    resources = ["${local.uploads_arn}/uploads/*"]
   }
 
   statement {
-    sid       = "FindUploads"
+    sid       = "ListUploads"
     actions   = ["s3:ListBucket"]
-    resources = [module.uploads.bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["uploads/*"]
-    }
+    resources = [local.uploads_arn]
   }
 
+  # Version 1 of the image; a failed write removes the S3 version it made.
   statement {
     sid       = "StoreOriginals"
-    actions   = ["s3:PutObject"]
-    resources = [local.originals.keys]
+    actions   = ["s3:PutObject", "s3:DeleteObjectVersion"]
+    resources = [local.originals_keys]
   }
 
   statement {
@@ -168,35 +143,28 @@ data "aws_iam_policy_document" "uploads" {
 data "aws_iam_policy_document" "effects" {
   for_each = toset(var.gif_effects)
 
+  source_policy_documents = [data.aws_iam_policy_document.read_originals.json]
+
   statement {
     sid       = "Metadata"
     actions   = ["dynamodb:GetItem", "dynamodb:Query"]
     resources = local.table_arns
   }
 
+  # Only its own effect: gifs/<id>/<version>/<effect>.gif, or .failed when it cannot be made.
   statement {
-    sid       = "ReadOriginals"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [local.originals.keys, local.replica.keys]
+    sid     = "WriteGifs"
+    actions = ["s3:GetObject", "s3:PutObject"]
+    resources = [
+      "${local.renditions_arn}/gifs/*/${each.key}.gif",
+      "${local.renditions_arn}/gifs/*/${each.key}.failed",
+    ]
   }
 
   statement {
-    sid       = "FindVersions"
-    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
-    resources = [local.originals.bucket, local.replica.bucket]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["originals/*"]
-    }
-  }
-
-  # Only its own effect: gifs/<id>/<version>/<effect>.gif.
-  statement {
-    sid       = "WriteGifs"
-    actions   = ["s3:PutObject"]
-    resources = ["${module.renditions.bucket_arn}/gifs/*/${each.key}.gif"]
+    sid       = "ListGifs"
+    actions   = ["s3:ListBucket"]
+    resources = [local.renditions_arn]
   }
 
   statement {
