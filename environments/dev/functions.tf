@@ -4,6 +4,9 @@
 
 locals {
   sizing = var.functions
+  # Attempts at a queued message before it goes to the dead-letter queue. The consumers read
+  # it too (IMGSVC_MAX_RECEIVE_COUNT): on the last attempt they record the failure first.
+  max_receive_count = 5
 
   common_environment = {
     IMGSVC_TABLE_NAME        = module.table.table_name
@@ -16,6 +19,7 @@ locals {
     IMGSVC_GIF_BOX           = tostring(var.gif_settings.box)
     IMGSVC_GIF_FRAMES        = tostring(var.gif_settings.frames)
     IMGSVC_GIF_FRAME_MS      = tostring(var.gif_settings.frame_ms)
+    IMGSVC_AVIF_ENABLED      = tostring(var.avif_enabled)
     POWERTOOLS_LOG_LEVEL     = var.log_level
   }
 
@@ -92,8 +96,10 @@ module "uploads_function" {
   reserved_concurrent_executions = local.sizing.uploads.reserved_concurrent_executions
   log_retention_in_days          = local.function_defaults.log_retention_in_days
 
-  policy_json           = data.aws_iam_policy_document.uploads.json
-  environment_variables = local.common_environment
+  policy_json = data.aws_iam_policy_document.uploads.json
+  environment_variables = merge(local.common_environment, {
+    IMGSVC_MAX_RECEIVE_COUNT = tostring(local.max_receive_count)
+  })
 }
 
 # One function per GIF effect, each draining its own queue.
@@ -115,6 +121,9 @@ module "effects" {
   reserved_concurrent_executions = local.sizing.effects.reserved_concurrent_executions
   log_retention_in_days          = local.function_defaults.log_retention_in_days
 
-  policy_json           = data.aws_iam_policy_document.effects[each.key].json
-  environment_variables = merge(local.common_environment, { IMGSVC_EFFECT = each.key })
+  policy_json = data.aws_iam_policy_document.effects[each.key].json
+  environment_variables = merge(local.common_environment, {
+    IMGSVC_EFFECT            = each.key
+    IMGSVC_MAX_RECEIVE_COUNT = tostring(local.max_receive_count)
+  })
 }

@@ -80,6 +80,13 @@ variable "gif_settings" {
   }
 }
 
+variable "avif_enabled" {
+  description = "Serve AVIF renditions to browsers that accept them (before WebP). Smaller files, but slower to encode on a cache miss. Sets both the CDN's format negotiation and the resize function's."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "cors_origins" {
   description = "Extra browser origins allowed to call the API and POST direct uploads (the CDN's own origin, which serves the web page, is always allowed). For example [\"http://127.0.0.1:8080\"] for a page served locally."
   type        = list(string)

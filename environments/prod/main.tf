@@ -77,6 +77,7 @@ module "cdn" {
     function_name = module.resize.function_name
     function_url  = module.resize.function_url
   }
+  avif_enabled        = var.avif_enabled
   price_class         = var.cdn_price_class
   wait_for_deployment = var.cdn_wait_for_deployment
   force_destroy       = var.force_destroy
@@ -119,6 +120,7 @@ module "effects_fanout" {
     for effect in var.gif_effects : effect => {
       function_name              = module.effects[effect].function_name
       batch_size                 = 1
+      max_receive_count          = local.max_receive_count
       visibility_timeout_seconds = 6 * local.sizing.effects.timeout
     }
   }
@@ -136,6 +138,7 @@ module "uploads_pipeline" {
     uploads = {
       function_name              = module.uploads_function.function_name
       batch_size                 = 5
+      max_receive_count          = local.max_receive_count
       visibility_timeout_seconds = 6 * local.sizing.uploads.timeout
     }
   }

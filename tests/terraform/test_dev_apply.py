@@ -290,6 +290,23 @@ def test_function_environments_carry_the_config_names(stack: Stack) -> None:
     for effect in ("zoom", "spin", "hue"):
         assert env(names[f"effect-{effect}"])["IMGSVC_EFFECT"] == effect
     assert "IMGSVC_EFFECT" not in env(names["uploads"])
+    assert api["IMGSVC_AVIF_ENABLED"] == env(names["resize"])["IMGSVC_AVIF_ENABLED"] == "false"
+
+
+def test_consumers_know_which_attempt_is_their_last(stack: Stack) -> None:
+    # A consumer records a failure on the queue's last receive, before the DLQ takes the message.
+    lam = stack.moto.client("lambda")
+    sqs = stack.moto.client("sqs")
+    for role, name in stack.outputs["function_names"].items():
+        if role not in ("uploads", "effect-zoom", "effect-spin", "effect-hue"):
+            continue
+        variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+        (mapping,) = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+        queue_name = mapping["EventSourceArn"].rsplit(":", 1)[1]
+        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+        redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
+        assert int(variables["IMGSVC_MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"]), role
 
 
 def test_api_stage_hands_the_cdn_url_to_the_functions(stack: Stack) -> None:
