@@ -61,3 +61,15 @@ def test_lock_file_pins_the_provider_with_checksums_for_every_platform() -> None
     assert len(re.findall(r'"h1:[A-Za-z0-9+/]{43}="', lock)) >= 1
     # zh: hashes are the registry's checksums of each platform's zip: any OS can init.
     assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 10
+
+
+def test_every_environment_variable_set_is_one_the_code_reads() -> None:
+    from imgsvc import config
+
+    known = {
+        value for name, value in vars(config).items() if name.isupper() and isinstance(value, str)
+    }
+    text = "\n".join(p.read_text() for p in (ENVIRONMENTS / "dev").glob("*.tf"))
+    names = set(re.findall(r"^\s*((?:IMGSVC|POWERTOOLS)_[A-Z_]+)\s*=", text, re.M))
+    assert names, "the environment sets the functions' variables"
+    assert names <= known, f"not in lambda_src/imgsvc/config.py: {sorted(names - known)}"
