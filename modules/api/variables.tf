@@ -74,7 +74,7 @@ variable "stage_name" {
 variable "binary_media_types" {
   description = "Content types API Gateway passes to Lambda as base64 (the handler decodes whenever isBase64Encoded). Avoid */*: JSON bodies would be base64 too."
   type        = list(string)
-  default     = ["image/*", "multipart/form-data"]
+  default     = ["image/*", "multipart/form-data", "application/octet-stream"]
   nullable    = false
 
   validation {

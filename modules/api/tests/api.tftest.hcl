@@ -231,7 +231,7 @@ run "binary_media_types_and_regional_endpoint" {
   command = plan
 
   assert {
-    condition     = jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-binary-media-types"] == ["image/*", "multipart/form-data"]
+    condition     = jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-binary-media-types"] == ["image/*", "multipart/form-data", "application/octet-stream"]
     error_message = "Images and multipart bodies must reach Lambda as base64, and nothing else by default."
   }
 
