@@ -14,6 +14,8 @@ filled here, in this test process only:
 - SQS: setting any attribute clears the queue's Policy, and RedriveAllowPolicy is never
   returned, so Terraform waits forever for a DLQ's policies to show up.
 - CloudFront distribution ARNs lack the empty region field, which Lambda permissions reject.
+- S3 DeleteObjects fails (500) on a key whose versions include a delete marker, so
+  `force_destroy` of a versioned bucket retries forever.
 - Bucket policies: moto evaluates no Bool conditions, so the usual TLS-only statement (deny
   when aws:SecureTransport is false) denies every object write. Requests count as TLS here,
   as they are against AWS's HTTPS endpoints.
@@ -288,6 +290,16 @@ def _fix_bucket_policy_conditions() -> None:
 _TLS = "aws:SecureTransport"
 
 
+def _fix_delete_marker_disposal() -> None:
+    """A delete marker holds no data: nothing to release when its key goes (moto 5.2.1)."""
+    from moto.s3.models import FakeDeleteMarker
+
+    def _dispose(self: Any, garbage: bool = False) -> None:
+        return None
+
+    setattr(FakeDeleteMarker, "dispose", _dispose)  # noqa: B010
+
+
 def _fix_layer_lookup() -> None:
     """Look layers up in the backend that published them (moto 5.2.1, use_docker off)."""
     from moto.awslambda import models
@@ -352,6 +364,7 @@ def main() -> int:
     _fix_sqs_attributes()
     _fix_distribution_arn()
     _fix_bucket_policy_conditions()
+    _fix_delete_marker_disposal()
     extras = CloudFrontExtras(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, extras, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -21,7 +21,8 @@ import pytest
 
 from tests.terraform.tf import ROOT, Terraform, copy_infra
 
-pytestmark = [pytest.mark.terraform, pytest.mark.slow]
+# Apply and destroy take minutes each (more on a busy machine): above the suite default.
+pytestmark = [pytest.mark.terraform, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REGION = "eu-west-1"
 REPLICA_REGION = "eu-central-1"
