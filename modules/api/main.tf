@@ -174,10 +174,15 @@ resource "aws_api_gateway_deployment" "this" {
 
   # A deployment is a snapshot: take a new one whenever the routes or API Gateway's own error
   # responses change.
+  # Hash the configuration, not attributes read back from AWS (those can change on refresh and
+  # would redeploy on every apply).
   triggers = {
     redeployment      = sha1(local.body)
-    gateway_responses = sha1(jsonencode([for r in aws_api_gateway_gateway_response.this : [r.response_type, r.status_code, r.response_templates, r.response_parameters]]))
+    gateway_responses = sha1(jsonencode([local.gateway_responses, local.cors_origin_header]))
   }
+
+  # The snapshot must include the error responses.
+  depends_on = [aws_api_gateway_gateway_response.this]
 
   lifecycle {
     create_before_destroy = true
