@@ -1,4 +1,9 @@
-"""The API function: every route of openapi.yaml with ``x-imgsvc-function: api``."""
+"""The API function: every route of openapi.yaml with ``x-imgsvc-function: api``.
+
+Cold start: the GIF status (:mod:`imgsvc.gifs`, with the effects) and the direct-upload flow
+(:mod:`imgsvc.uploads`) are imported by their routes on first use, so a cold start that serves
+``/images`` or ``/health`` does not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from imgsvc import gifs, service, uploads
+from imgsvc import service
 from imgsvc.handlers.http import (
     base_url,
     body_bytes,
@@ -90,6 +95,8 @@ def get_content(image_id: str) -> Response[str]:
 
 @app.get("/images/<image_id>/gifs")
 def get_gifs(image_id: str) -> Response[str]:
+    from imgsvc import gifs
+
     found = deps()
     body = gifs.status(found, gifs.store(found.config), image_id)
     return json_response(200, body, headers={"Cache-Control": "no-store"})
@@ -97,6 +104,8 @@ def get_gifs(image_id: str) -> Response[str]:
 
 @app.post("/uploads")
 def create_upload() -> Response[str]:
+    from imgsvc import uploads
+
     found = deps()
     request = uploads.parse_upload_request(body_bytes(app))
     ticket, form = uploads.create_upload(found, uploads.inbox(found.config), request)
@@ -109,6 +118,8 @@ def create_upload() -> Response[str]:
 
 @app.get("/uploads/<upload_id>")
 def get_upload(upload_id: str) -> Response[str]:
+    from imgsvc import uploads
+
     found = deps()
     ticket = uploads.upload_status(found, uploads.inbox(found.config), upload_id)
     return json_response(200, uploads.status_body(ticket), headers={"Cache-Control": "no-store"})

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from imgsvc import config, effects, gifs
-from imgsvc.handlers.uploads import final_attempt, s3_objects
+from imgsvc.handlers.queue import final_attempt, s3_objects
 from imgsvc.logs import logger
 from imgsvc.wiring import deps
 

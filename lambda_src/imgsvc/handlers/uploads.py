@@ -1,16 +1,9 @@
-"""The uploads function: create events of the uploads bucket (S3 -> SQS), one file each.
-
-Also home of :func:`s3_objects`, the S3 notifications in an SQS message body, which the effect
-functions read the same way.
-"""
+"""The uploads function: create events of the uploads bucket (S3 -> SQS), one file each."""
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -18,70 +11,14 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from imgsvc import keys, uploads
+from imgsvc.handlers.queue import final_attempt, s3_objects
 from imgsvc.logs import logger
 from imgsvc.wiring import deps
 
 _records_logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class S3Object:
-    """One S3 event notification record, the parts the consumers use."""
-
-    event_name: str
-    bucket: str
-    key: str
-    version_id: str | None
-
-    @property
-    def created(self) -> bool:
-        return self.event_name.startswith("ObjectCreated:")
-
-
-def s3_objects(body: str) -> list[S3Object]:
-    """The S3 event records in an SQS message body.
-
-    The body is the S3 event itself (S3 -> SQS, or SNS -> SQS with raw delivery) or an SNS
-    envelope around it. S3's test event (sent when a notification is configured) gives none.
-    Anything else is a ValueError: a message no retry can fix, which ends in the DLQ.
-    """
-    try:
-        message = json.loads(body)
-        if isinstance(message, dict) and message.get("Type") == "Notification":
-            message = json.loads(message["Message"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ValueError(f"the message is not an S3 event notification: {exc}") from None
-    if not isinstance(message, dict):
-        raise ValueError("the message is not an S3 event notification")
-    if message.get("Event") == "s3:TestEvent":
-        return []
-    if not isinstance(message.get("Records"), list):
-        raise ValueError("the message is not an S3 event notification (no Records)")
-    try:
-        return [
-            S3Object(
-                event_name=record.event_name,
-                bucket=record.s3.bucket.name,
-                key=unquote_plus(record.s3.get_object.key),
-                version_id=record.s3.get_object.version_id,
-            )
-            for record in S3Event(message).records
-        ]
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"malformed S3 event record: missing {exc}") from None
-
-
-def final_attempt(record: SQSRecord, max_receive_count: int) -> bool:
-    """Whether this receive is the last one before the queue's redrive policy takes it."""
-    try:
-        received = int(record.attributes.approximate_receive_count)
-    except (KeyError, TypeError, ValueError):
-        return False
-    return received >= max_receive_count
 
 
 def _record(record: SQSRecord) -> None:

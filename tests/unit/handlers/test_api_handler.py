@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from imgsvc import service
+from imgsvc import service, wiring
 from imgsvc.handlers import api
 from imgsvc.logs import logger
+from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 from tests.support.events import LambdaContext, event
 
@@ -103,3 +104,31 @@ def test_an_unexpected_failure_is_a_json_500_and_an_error_log(
     assert entry["correlation_id"] == "8b6a1c5e-0d7f-4c1e-9a3b-2f4e6d8c0a1b"
     assert "cold_start" in entry
     assert "disk on fire" in entry["exception"]
+
+
+def test_the_routes_that_import_their_flow_on_first_use_answer(moto_aws: dict[str, str]) -> None:
+    """/uploads and /images/<id>/gifs import imgsvc.uploads and imgsvc.gifs inside the route."""
+    issued = invoke(
+        resource="/uploads",
+        path="/uploads",
+        httpMethod="POST",
+        headers={**event("apigw_rest")["headers"], "Content-Type": "application/json"},
+        body=json.dumps({"name": "a.png", "content_type": "image/png"}),
+    )
+    assert issued["statusCode"] == 201, issued["body"]
+    upload_id = body(issued)["id"]
+    status = invoke(
+        resource="/uploads/{id}", path=f"/uploads/{upload_id}", pathParameters={"id": upload_id}
+    )
+    assert (status["statusCode"], body(status)["status"]) == (200, "pending")
+
+    record = service.create_image(wiring.deps(), ImageUpload(imagegen.png(8, 8), name="b.png"))
+    gifs = invoke(
+        resource="/images/{id}/gifs",
+        path=f"/images/{record.id}/gifs",
+        pathParameters={"id": record.id},
+    )
+    assert gifs["statusCode"] == 200, gifs["body"]
+    effects = body(gifs)["effects"]
+    assert effects
+    assert {effect["status"] for effect in effects.values()} == {"pending"}

@@ -12,6 +12,7 @@ from PIL import Image
 
 from imgsvc import aws, config, gifs, keys, service, wiring
 from imgsvc.handlers import effects as handler_module
+from imgsvc.handlers import queue
 from imgsvc.records import ImageVersion
 from imgsvc.uploads_parsing import ImageUpload
 from imgsvc_local import backend
@@ -90,7 +91,7 @@ def test_the_event_carries_the_version_id_and_a_duplicate_is_skipped(
 ) -> None:
     record = create()
     (body,) = queue_bodies(moto_aws["hue_queue_url"])
-    (found,) = handler_module.s3_objects(body)
+    (found,) = queue.s3_objects(body)
     assert (found.key, found.version_id) == (record.key, record.s3_version_id)
     worker = worker_for(moto_aws, "hue")
     assert worker.poll_once() == 1

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from imgsvc import aws, keys, service, uploads, wiring
+from imgsvc.handlers import queue
 from imgsvc.handlers import uploads as handler_module
 from imgsvc_local.workers import QueueWorker
 from tests.support import imagegen
@@ -139,19 +140,19 @@ def test_test_events_and_other_keys_are_skipped(moto_aws: dict[str, str]) -> Non
 )
 def test_bodies_that_are_not_s3_events_are_errors(body: str) -> None:
     with pytest.raises(ValueError, match="S3 event"):
-        handler_module.s3_objects(body)
+        queue.s3_objects(body)
 
 
 def test_keys_are_url_decoded_and_sns_envelopes_unwrapped() -> None:
     envelope = event("sqs_sns_envelope")["Records"][0]["body"]
-    (found,) = handler_module.s3_objects(envelope)
-    assert found == handler_module.S3Object(
+    (found,) = queue.s3_objects(envelope)
+    assert found == queue.S3Object(
         event_name="ObjectCreated:Put",
         bucket="imgsvc-local-originals",
         key=f"originals/{UNKNOWN_ID}",
         version_id="096fKKXTRTtl3on89fVO.nfljtsv6qko",
     )
-    (spaced,) = handler_module.s3_objects(s3_body("s3_upload_created", "uploads/a+b%2Bc.jpg"))
+    (spaced,) = queue.s3_objects(s3_body("s3_upload_created", "uploads/a+b%2Bc.jpg"))
     assert spaced.key == "uploads/a b+c.jpg"
     assert spaced.version_id is None
     assert spaced.created
