@@ -2,6 +2,13 @@
 
 The type is sniffed from the bytes (never trusted from a header), the pixel limit is enforced from
 the header before any decoding, and only then is the image decoded once to prove it is whole.
+
+PNG needs one more look: Pillow's decoder stops without an error when the zlib stream of the
+pixel data ends cleanly after fewer rows than the header declares, leaving the rest black
+(``LOAD_TRUNCATED_IMAGES`` only covers data that runs out mid-row, and ``verify()`` reads the
+chunks, not the pixels). Rows the decoder never reached stay zero, so only a PNG whose last
+decoded row is all zero bytes (or that is interlaced or animated, where the last row written is
+not the bottom one) has its pixel data inflated again and measured against its header.
 """
 
 from __future__ import annotations
@@ -9,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -121,6 +130,10 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
                 max_pixels, detail=f"{width}x{height}, {width * height:,} pixels"
             )
         frames = _verify(image, fmt, max_pixels)
+        if fmt == "PNG" and _png_may_be_short(image, frames):
+            shortfall = _png_pixel_data_shortfall(data)
+            if shortfall:
+                raise _corrupt(fmt, ValueError(shortfall))
         if _orientation(image) in _TRANSPOSED:
             width, height = height, width  # as displayed: EXIF says the pixels lie on their side
 
@@ -169,6 +182,115 @@ def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
         raise _corrupt(fmt, exc) from None
+
+
+def _png_may_be_short(image: Image.Image, frames: int) -> bool:
+    """Whether Pillow may have stopped early: the last row it writes is still all zero bytes."""
+    if frames > 1 or image.info.get("interlace"):
+        return True
+    width, height = image.size
+    bottom = image.crop((0, height - 1, width, height)).tobytes()
+    return bottom.count(0) == len(bottom)
+
+
+# PNG colour type -> samples per pixel (greyscale, RGB, palette, grey + alpha, RGBA).
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7 interlacing: (first column, first row, column step, row step) of each of the 7 passes.
+_ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+# Inflate in steps of at most this many bytes: memory stays small whatever the image's size.
+_INFLATE_STEP = 1 << 20
+
+
+def _png_pixel_data_shortfall(data: bytes) -> str | None:
+    """Why the PNG's pixel data is shorter than its header says (each frame's, for APNG), or
+    None when every frame's zlib stream inflates to at least the bytes its rows need."""
+    header = b""
+    frame: tuple[int, int] | None = None
+    streams: list[tuple[int, int, list[bytes]]] = []  # width, height, compressed parts
+    previous = b""
+    for kind, payload in _png_chunks(data):
+        if kind == b"IHDR":
+            header = payload
+        elif kind == b"IDAT" and len(header) == 13:
+            if previous != kind:
+                width, height = struct.unpack(">II", header[:8])
+                streams.append((width, height, []))
+            streams[-1][2].append(payload)
+        elif kind == b"fcTL" and len(payload) >= 12:
+            frame = struct.unpack(">II", payload[4:12])
+        elif kind == b"fdAT" and frame is not None:
+            if previous != kind:
+                streams.append((*frame, []))
+            streams[-1][2].append(payload[4:])  # after the sequence number
+        previous = kind
+    if len(header) != 13:
+        return None  # nothing to measure against (Pillow refuses such a file anyway)
+    depth, colour, interlaced = header[8], header[9], header[12]
+    bits = depth * _PNG_SAMPLES.get(colour, 1)
+    for index, (width, height, parts) in enumerate(streams):
+        needed = _png_raw_size(width, height, bits, interlaced=interlaced == 1)
+        where = "" if len(streams) == 1 else f" of frame {index + 1}"
+        try:
+            found = _inflated_size(parts, needed)
+        except zlib.error as exc:
+            return f"the compressed pixel data{where} is not a valid zlib stream ({exc})"
+        if found < needed:
+            return (
+                f"the compressed pixel data{where} ends after {found:,} of the {needed:,} bytes"
+                f" its {width}x{height} pixels need"
+            )
+    return None
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The (type, payload) chunks up to IEND; a chunk running past the end ends the list."""
+    chunks: list[tuple[bytes, bytes]] = []
+    pos = 8
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        if kind == b"IEND" or pos + 12 + length > len(data):
+            break
+        chunks.append((kind, data[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+    return chunks
+
+
+def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> int:
+    """Bytes of filtered rows (a filter byte and the packed pixels each) the image needs."""
+
+    def rows(columns: int, count: int) -> int:
+        return count * (1 + (columns * bits + 7) // 8) if columns and count else 0
+
+    if not interlaced:
+        return rows(width, height)
+    return sum(
+        rows(max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy)))
+        for x0, y0, dx, dy in _ADAM7
+    )
+
+
+def _inflated_size(parts: list[bytes], needed: int) -> int:
+    """How many bytes the zlib stream in ``parts`` inflates to, counting no further than
+    ``needed``; zlib.error for data that is not a zlib stream."""
+    inflater = zlib.decompressobj()
+    total = 0
+    for part in parts:
+        pending = part
+        while pending and total < needed and not inflater.eof:
+            total += len(inflater.decompress(pending, _INFLATE_STEP))
+            pending = inflater.unconsumed_tail
+        if total >= needed or inflater.eof:
+            break
+    return total
 
 
 def _too_many_pixels(max_pixels: int, *, detail: str) -> UnprocessableImage:

@@ -14,6 +14,7 @@ from requests_toolbelt import MultipartEncoder
 from tests.http.conftest import LocalMode
 from tests.http.support import assert_error, content_sha256, create, snapshot
 from tests.support import imagegen
+from tests.unit.test_imaging import png_with_short_pixel_data
 
 pytestmark = pytest.mark.http
 
@@ -222,6 +223,13 @@ BAD_BODIES = {
     "bmp": (imagegen.encode(imagegen.photo(20, 20), "BMP"), "image/bmp", 415, None),
     "text-content-type": (imagegen.jpeg(20, 20), "text/plain", 415, None),
     "truncated-jpeg": (imagegen.truncated(imagegen.jpeg(400, 300)), "image/jpeg", 422, None),
+    # Ends cleanly after 100 of 240 rows, IEND intact: Pillow alone decodes it with black rows.
+    "png-short-pixel-data": (
+        png_with_short_pixel_data(imagegen.png(320, 240), rows=100),
+        "image/png",
+        422,
+        "corrupt_image",
+    ),
     "empty": (b"", "image/jpeg", 400, "empty_body"),
     "png-40000x40000": (imagegen.png_declaring(40000, 40000), "image/png", 422, "too_many_pixels"),
     "png-15000x10000": (imagegen.png_declaring(15000, 10000), "image/png", 422, "too_many_pixels"),

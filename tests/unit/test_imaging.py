@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import struct
+import zlib
 
 import pytest
+from PIL import Image
 
 from imgsvc import imaging
 from imgsvc.errors import BadRequest, UnprocessableImage, UnsupportedMediaType
@@ -113,3 +117,203 @@ def test_dimensions_are_as_displayed_after_exif_orientation(
     data = imagegen.jpeg_with_orientation(300, 200, orientation)
     info = imaging.inspect(data, max_pixels=LIMIT)
     assert (info.width, info.height) == size
+
+
+# --- PNG pixel data that ends early ------------------------------------------------------------
+# A complete zlib stream holding fewer rows than the header declares: Pillow's PNG decoder stops
+# at the end of the stream without an error (the rows after it stay black), whatever
+# LOAD_TRUNCATED_IMAGES says. Built from real PNG bytes: the pixel data decompressed, cut after
+# whole rows, compressed again into one IDAT with a correct CRC, the chunks after it intact.
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The (type, payload) chunks of a PNG, in file order."""
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        chunks.append((data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+    return chunks
+
+
+def png_from_chunks(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    """A PNG of these chunks, each with its length and a correct CRC."""
+    out = [PNG_SIGNATURE]
+    for kind, payload in chunks:
+        crc = zlib.crc32(kind + payload)
+        out.append(struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc))
+    return b"".join(out)
+
+
+def with_pixel_data(data: bytes, raw: bytes) -> bytes:
+    """``data`` (a PNG) with its IDAT chunks replaced by one holding ``raw``, compressed."""
+    chunks = png_chunks(data)
+    first = next(i for i, (kind, _) in enumerate(chunks) if kind == b"IDAT")
+    rest = [chunk for chunk in chunks[first:] if chunk[0] != b"IDAT"]
+    return png_from_chunks([*chunks[:first], (b"IDAT", zlib.compress(raw)), *rest])
+
+
+def pixel_data(data: bytes) -> bytes:
+    return zlib.decompress(
+        b"".join(payload for kind, payload in png_chunks(data) if kind == b"IDAT")
+    )
+
+
+def png_with_short_pixel_data(data: bytes, rows: int) -> bytes:
+    """``data`` (a non-interlaced PNG) whose zlib stream ends cleanly after ``rows`` rows."""
+    raw = pixel_data(data)
+    (height,) = struct.unpack(">I", data[20:24])
+    return with_pixel_data(data, raw[: len(raw) // height * rows])
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Adam7: (first column, first row, column step, row step) of each pass.
+ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+
+
+def interlaced_png(image: Image.Image) -> tuple[bytes, list[bytes]]:
+    """An Adam7-interlaced 8-bit RGB PNG of ``image`` (Pillow writes none), and each pass's
+    filtered rows (so a test can end the pixel data after a pass)."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    pixels = rgb.tobytes()
+    passes = []
+    for x0, y0, dx, dy in ADAM7:
+        rows = [
+            b"\x00"
+            + b"".join(
+                pixels[(y * width + x) * 3 : (y * width + x) * 3 + 3] for x in range(x0, width, dx)
+            )
+            for y in range(y0, height, dy)
+            if x0 < width
+        ]
+        passes.append(b"".join(rows))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
+    chunks = [(b"IHDR", header), (b"IDAT", zlib.compress(b"".join(passes))), (b"IEND", b"")]
+    return png_from_chunks(chunks), passes
+
+
+def decoded(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image.copy()
+
+
+PNG_MODES = {
+    "1-bit": lambda: imagegen.photo(37, 23).convert("1"),
+    "2-bit-palette": lambda: imagegen.photo(37, 23).quantize(4),
+    "8-bit-palette": lambda: imagegen.photo(37, 23).quantize(200),
+    "grey": lambda: imagegen.photo(37, 23).convert("L"),
+    "grey-alpha": lambda: imagegen.photo(37, 23).convert("LA"),
+    "grey-16-bit": lambda: imagegen.photo(37, 23).convert("I;16"),
+    "rgb": lambda: imagegen.photo(37, 23),
+    "rgba": lambda: imagegen.photo(37, 23).convert("RGBA"),
+}
+
+
+def test_pillow_alone_takes_a_png_whose_pixel_data_ends_early() -> None:
+    """Why the check exists: the short file decodes without an error, its last rows black."""
+    data = imagegen.png(64, 48)
+    short = png_with_short_pixel_data(data, rows=30)
+    image = decoded(short)
+    assert image.size == (64, 48)
+    assert image.crop((0, 30, 64, 48)).getextrema() == ((0, 0), (0, 0), (0, 0))
+    assert decoded(data).crop((0, 30, 64, 48)).getextrema() != ((0, 0), (0, 0), (0, 0))
+
+
+@pytest.mark.parametrize("rows", [1, 24, 47])
+def test_a_png_whose_pixel_data_ends_after_whole_rows_is_422(rows: int) -> None:
+    short = png_with_short_pixel_data(imagegen.png(64, 48), rows=rows)
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(short, max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+    assert "pixel data" in caught.value.message
+
+
+def test_a_png_whose_pixel_data_ends_mid_row_is_422() -> None:
+    data = imagegen.png(64, 48)
+    raw = pixel_data(data)
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(with_pixel_data(data, raw[: len(raw) // 2 + 5]), max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+
+
+@pytest.mark.parametrize("mode", sorted(PNG_MODES))
+def test_every_png_pixel_layout_is_taken_whole_and_refused_short(mode: str) -> None:
+    data = imagegen.encode(PNG_MODES[mode](), "PNG")
+    assert imaging.inspect(data, max_pixels=LIMIT).size == len(data)
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(png_with_short_pixel_data(data, rows=22), max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+
+
+def test_an_interlaced_png_is_taken_whole_and_refused_without_its_last_pass() -> None:
+    image = imagegen.photo(37, 23)
+    data, passes = interlaced_png(image)
+    assert decoded(data).tobytes() == image.tobytes()  # the test's own encoder is right
+    assert imaging.inspect(data, max_pixels=LIMIT).width == 37
+    short = png_from_chunks(
+        [
+            (kind, zlib.compress(b"".join(passes[:-1])) if kind == b"IDAT" else payload)
+            for kind, payload in png_chunks(data)
+        ]
+    )
+    decoded(short)  # Pillow alone takes it: every odd row black
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(short, max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+
+
+def test_a_whole_png_with_a_black_last_row_is_accepted() -> None:
+    """The cheap first look (is the last row untouched?) is only a hint, never the verdict."""
+    image = imagegen.photo(64, 48)
+    image.paste((0, 0, 0), (0, 40, 64, 48))
+    data = imagegen.encode(image, "PNG")
+    assert imaging.inspect(data, max_pixels=LIMIT).height == 48
+
+
+def test_the_pixel_data_is_not_inflated_twice_when_the_last_row_was_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def inflate_again(data: bytes) -> str | None:
+        raise AssertionError("second inflate of a PNG whose last row was decoded")
+
+    monkeypatch.setattr(imaging, "_png_pixel_data_shortfall", inflate_again)
+    assert imaging.inspect(imagegen.png(64, 48), max_pixels=LIMIT).height == 48
+
+
+def test_an_animated_png_is_refused_when_one_frame_ends_early() -> None:
+    frames = [imagegen.photo(37, 23, seed=seed) for seed in (1, 2, 3)]
+    out = io.BytesIO()
+    frames[0].save(out, "PNG", save_all=True, append_images=frames[1:], duration=100)
+    data = out.getvalue()
+    assert imaging.inspect(data, max_pixels=LIMIT).frames == 3
+    chunks = png_chunks(data)
+    fdats = [i for i, (kind, _) in enumerate(chunks) if kind == b"fdAT"]
+    assert len(fdats) == 2  # one chunk per later frame: the last one can be replaced whole
+    sequence, stream = chunks[fdats[-1]][1][:4], chunks[fdats[-1]][1][4:]
+    raw = zlib.decompress(stream)
+    chunks[fdats[-1]] = (b"fdAT", sequence + zlib.compress(raw[: len(raw) // 23 * 10]))
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(png_from_chunks(chunks), max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+    assert "frame 3" in caught.value.message
+
+
+def test_pixel_data_that_is_not_zlib_is_422() -> None:
+    data = imagegen.png(64, 48)
+    chunks = [
+        (kind, b"\x78\x9c" + b"\xff" * 64 if kind == b"IDAT" else payload)
+        for kind, payload in png_chunks(data)
+    ]
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(png_from_chunks(chunks), max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
