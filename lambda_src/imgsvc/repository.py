@@ -5,7 +5,8 @@ Items per image id:
 - ``version >= 2``, ``kind = "deleted"``: a tombstone written by DELETE as the next version, so
   "latest" stays one query and a racing update cannot slip in behind a delete.
 - ``version = 0``, ``kind = "upload"``: the direct-upload ticket of that id (see
-  :mod:`imgsvc.uploads`); ``latest`` and ``versions`` never return it.
+  :mod:`imgsvc.uploads`); ``latest`` and ``versions`` never return it. Tickets are the only
+  items with a TTL (:data:`TTL_ATTRIBUTE`): versions and tombstones are kept for good.
 
 Every write of a version is conditional on the key being free: two writers can never both own
 one version number.
@@ -26,6 +27,10 @@ KIND_IMAGE = "image"
 KIND_DELETED = "deleted"
 KIND_UPLOAD = "upload"
 TICKET_VERSION = 0
+
+# The table's TTL attribute (modules/metadata-table: ttl_attribute_name), epoch seconds as a
+# Number. Only upload tickets carry it; DynamoDB deletes an item some time after it passes.
+TTL_ATTRIBUTE = "purge_at"
 
 UPLOAD_PENDING = "pending"
 UPLOAD_PROCESSED = "processed"
@@ -94,6 +99,10 @@ class UploadTicket:
     ``status`` is ``pending`` until the uploaded file was processed, then ``processed`` (the
     image exists as version 1 of ``id``) or ``rejected`` (``error_code``/``error_message`` say
     why). Both outcomes are final: a ticket is good for one image.
+
+    ``purge_at`` (epoch seconds) is when the ticket is gone: DynamoDB's TTL deletes the item
+    after it, lazily (up to days later), so readers treat it as deleted from then on. None for
+    tickets written before tickets had a TTL.
     """
 
     id: str
@@ -106,6 +115,7 @@ class UploadTicket:
     error_code: str | None = None
     error_message: str | None = None
     updated_at: str | None = None
+    purge_at: int | None = None
 
 
 def ticket_to_item(ticket: UploadTicket) -> dict[str, Any]:
@@ -126,6 +136,8 @@ def ticket_to_item(ticket: UploadTicket) -> dict[str, Any]:
         item["error_message"] = _s(ticket.error_message)
     if ticket.updated_at is not None:
         item["updated_at"] = _s(ticket.updated_at)
+    if ticket.purge_at is not None:
+        item[TTL_ATTRIBUTE] = _n(ticket.purge_at)
     return item
 
 
@@ -145,6 +157,7 @@ def ticket_from_item(item: dict[str, Any]) -> UploadTicket:
         error_code=optional("error_code"),
         error_message=optional("error_message"),
         updated_at=optional("updated_at"),
+        purge_at=int(item[TTL_ATTRIBUTE]["N"]) if TTL_ATTRIBUTE in item else None,
     )
 
 
@@ -214,6 +227,8 @@ class Repository:
         self._put_new(ticket_to_item(ticket))
 
     def get_ticket(self, image_id: str) -> UploadTicket | None:
+        """The stored ticket, also one past its ``purge_at`` that DynamoDB has not deleted yet
+        (:func:`imgsvc.uploads.live_ticket` hides those)."""
         response = self.client.get_item(
             TableName=self.table,
             Key={"id": _s(image_id), "version": _n(TICKET_VERSION)},

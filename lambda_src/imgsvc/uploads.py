@@ -14,6 +14,10 @@ else. The bytes are still checked exactly like on the API path (``imaging.inspec
 from the bytes, pixel limit from the header, decodable), since a form field says nothing about them.
 
 A ticket is good for one image: once processed or rejected, later files for it are deleted.
+It is kept until a day after its form expired (``TICKET_RETENTION``; far longer than the uploads
+queue retries a file), then DynamoDB's TTL deletes it. From that moment it reads as never issued,
+whether DynamoDB has deleted it yet or not: ``GET /uploads/<id>`` is a 404, and a file that
+arrives for it is deleted unprocessed.
 
 Processing is idempotent and can be repeated from any point it may have crashed at:
 
@@ -59,6 +63,8 @@ FILE_FIELD = "file"
 # How long after the form expired a ticket with no file is reported as expired: S3 checks the
 # expiry when a POST starts, so a large upload begun just in time may still be arriving.
 EXPIRY_GRACE = timedelta(minutes=5)
+# How long a ticket is kept after its form expired; then DynamoDB's TTL removes it.
+TICKET_RETENTION = timedelta(days=1)
 _REQUEST_FIELDS = frozenset({"name", "content_type", "metadata"})
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
@@ -242,6 +248,7 @@ def create_upload(
         metadata=dict(request.metadata),
         created_at=now,
         expires_at=_rfc3339(expires_at),
+        purge_at=int((expires_at + TICKET_RETENTION).timestamp()),
     )
     deps.repository.put_ticket(ticket)
     form = presigned_form(
@@ -284,13 +291,15 @@ def upload_status(deps: Deps, box: Inbox, upload_id: str) -> UploadTicket:
     """The ticket of ``upload_id``; a pending one whose form expired with no file arriving is
     settled as rejected (``upload_expired``) first, so clients stop waiting."""
     service.require_id(upload_id)
-    ticket = deps.repository.get_ticket(upload_id)
+    now = deps.clock()
+    ticket = live_ticket(deps, upload_id, now)
     if ticket is None:
         raise NotFound(
-            f"No upload {upload_id}: it was never issued (POST /uploads issues one).",
+            f"No upload {upload_id}: it was never issued, or it expired (an upload's status is"
+            f" kept {TICKET_RETENTION // timedelta(hours=1)} hours after its form expires; the"
+            " image of a processed upload stays at /images/<id>). POST /uploads issues a new one.",
             code="upload_not_found",
         )
-    now = deps.clock()
     if (
         ticket.status == UPLOAD_PENDING
         and _time(now) > _time(ticket.expires_at) + EXPIRY_GRACE
@@ -327,9 +336,9 @@ def process_upload(deps: Deps, box: Inbox, image_id: str, *, final_attempt: bool
 
 def _process(deps: Deps, box: Inbox, image_id: str) -> str:
     key = keys.upload_key(image_id)
-    ticket = deps.repository.get_ticket(image_id)
+    ticket = live_ticket(deps, image_id, deps.clock())
     if ticket is None:
-        # Not a file we asked for (or its ticket was removed): never keep unknown bytes.
+        # Not a file we asked for (or its ticket expired): never keep unknown bytes.
         logger.warning("upload without a ticket deleted", extra={"image_id": image_id})
         box.delete(key)
         return "no_ticket"
@@ -383,6 +392,17 @@ def _give_up(deps: Deps, image_id: str) -> None:
         )
     except Exception:  # the original error is the one that matters
         logger.exception("could not record the failed upload", extra={"image_id": image_id})
+
+
+def live_ticket(deps: Deps, image_id: str, now: str) -> UploadTicket | None:
+    """The ticket of ``image_id``, None if there is none or it is past its ``purge_at`` (then
+    DynamoDB may or may not have deleted it yet: both read the same)."""
+    ticket = deps.repository.get_ticket(image_id)
+    if ticket is None or (
+        ticket.purge_at is not None and _time(now).timestamp() >= ticket.purge_at
+    ):
+        return None
+    return ticket
 
 
 def _time(value: str) -> datetime:

@@ -345,8 +345,8 @@ def environment(endpoint: str | None, names: Names, **extra: str) -> dict[str, s
 
 
 def create_resources(names: Names) -> dict[str, str]:
-    """Buckets (main and replica versioned), the table, the originals' event topic with one
-    queue per consumer, and the uploads bucket's queue.
+    """Buckets (main and replica versioned), the table (TTL on upload tickets), the originals'
+    event topic with one queue per consumer, and the uploads bucket's queue.
 
     Returns ARNs/URLs of what the workers consume: ``replication_queue_url``,
     ``uploads_queue_url``, ``<effect>_queue_url`` per GIF effect (each with ``..._dlq_url``).
@@ -354,6 +354,7 @@ def create_resources(names: Names) -> dict[str, str]:
     set first.
     """
     from imgsvc import aws, gifs
+    from imgsvc.repository import TTL_ATTRIBUTE
 
     emulate_s3_event_versions()
 
@@ -388,6 +389,11 @@ def create_resources(names: Names) -> dict[str, str]:
             {"AttributeName": "version", "AttributeType": "N"},
         ],
         BillingMode="PAY_PER_REQUEST",
+    )
+    # As in AWS (modules/metadata-table): upload tickets expire through DynamoDB's TTL.
+    aws.dynamodb().update_time_to_live(
+        TableName=names.table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
     )
 
     # As in AWS (modules/fanout): the originals bucket's events go to one SNS topic; each

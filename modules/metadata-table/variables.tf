@@ -27,9 +27,9 @@ variable "deletion_protection_enabled" {
 }
 
 variable "ttl_attribute_name" {
-  description = "Name of a numeric attribute holding an expiry time in epoch seconds; DynamoDB deletes items after it. null turns TTL off."
+  description = "Name of a numeric attribute holding an expiry time in epoch seconds; DynamoDB deletes items some time after it (within days). The default is the attribute the service writes on upload tickets only (image versions never carry it). null turns TTL off."
   type        = string
-  default     = null
+  default     = "purge_at"
 
   validation {
     condition     = var.ttl_attribute_name == null || try(length(var.ttl_attribute_name) >= 1 && length(var.ttl_attribute_name) <= 255 && !contains(["id", "version"], var.ttl_attribute_name), false)

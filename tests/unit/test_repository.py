@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from imgsvc import aws
 from imgsvc.records import ImageVersion, Tombstone
-from imgsvc.repository import Repository, VersionTaken
+from imgsvc.repository import TTL_ATTRIBUTE, Repository, VersionTaken
 
 IMAGE_ID = "0b5e4f8e-6c55-4d7e-9b1e-2f1a9c3d4e5f"
 
@@ -72,3 +75,13 @@ def test_versions_pages_through_many_items(repo: Repository) -> None:
     for version in range(1, 41):
         repo.put_version(record(version, metadata=big))
     assert [r.version for r in repo.versions(IMAGE_ID)] == list(range(40, 0, -1))
+
+
+def test_the_table_module_enables_ttl_on_the_attribute_tickets_carry() -> None:
+    """modules/metadata-table's default ttl_attribute_name is what the service writes."""
+    variables = (Path(__file__).parents[2] / "modules/metadata-table/variables.tf").read_text()
+    block = re.search(r'variable "ttl_attribute_name" \{(.*?)\n\}', variables, re.S)
+    assert block is not None
+    default = re.search(r'^\s*default\s*=\s*"([^"]*)"', block[1], re.M)
+    assert default is not None
+    assert default[1] == TTL_ATTRIBUTE

@@ -14,7 +14,7 @@ import pytest
 
 from imgsvc import aws, keys, service, uploads, wiring
 from imgsvc.errors import BadRequest, NotFound, UnsupportedMediaType
-from imgsvc.repository import Repository, UploadTicket
+from imgsvc.repository import TTL_ATTRIBUTE, Repository, UploadTicket
 from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 
@@ -368,3 +368,102 @@ def test_a_failure_is_retried_and_recorded_only_on_the_last_attempt(
     assert body["error"]["code"] == "processing_failed"
     assert box.has(keys.upload_key(issued.id))  # kept for investigation
     assert deps.repository.latest(issued.id) is None
+
+
+# --- ticket retention (DynamoDB TTL) ---------------------------------------------------------
+
+ISSUED_AT = "2026-11-22T14:00:00.000Z"
+# The form expires 600 s after issue (the default); the ticket is kept one day after that.
+PURGE_AT = int(datetime(2026, 11, 23, 14, 10, tzinfo=UTC).timestamp())
+
+
+def at(deps: service.Deps, when: datetime) -> service.Deps:
+    return replace(deps, clock=lambda: when.isoformat().replace("+00:00", "Z"))
+
+
+def table_items(deps: service.Deps) -> list[dict[str, Any]]:
+    return aws.dynamodb().scan(TableName=deps.config.table_name)["Items"]
+
+
+def test_a_ticket_item_carries_a_ttl_a_day_after_its_form_expires(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(replace(deps, clock=lambda: ISSUED_AT), box)
+    assert issued.purge_at == PURGE_AT
+    item = aws.dynamodb().get_item(
+        TableName=deps.config.table_name, Key={"id": {"S": issued.id}, "version": {"N": "0"}}
+    )["Item"]
+    assert item[TTL_ATTRIBUTE] == {"N": str(PURGE_AT)}  # a Number: DynamoDB ignores strings
+    assert deps.repository.get_ticket(issued.id) == issued
+
+
+def test_only_tickets_carry_the_ttl_attribute_and_settling_keeps_it(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    processed, rejected, pending = ticket(deps, box), ticket(deps, box), ticket(deps, box)
+    put_file(box, processed.id, imagegen.jpeg(32, 32))
+    put_file(box, rejected.id, b"not an image")
+    assert uploads.process_upload(deps, box, processed.id) == "processed"
+    assert uploads.process_upload(deps, box, rejected.id) == "rejected"
+    image = service.create_image(deps, ImageUpload(imagegen.png(8, 8), name="a.png"))
+    service.update_image(deps, image.id, ImageUpload(imagegen.png(9, 9), name="b.png"))
+    service.delete_image(deps, image.id)  # a tombstone as version 3
+
+    items = table_items(deps)
+    kinds = {(item["kind"]["S"], TTL_ATTRIBUTE in item) for item in items}
+    assert kinds == {("upload", True), ("image", False), ("deleted", False)}
+    tickets = {item["id"]["S"]: item for item in items if item["version"]["N"] == "0"}
+    assert set(tickets) == {processed.id, rejected.id, pending.id}
+    for issued in (processed, rejected, pending):
+        assert tickets[issued.id][TTL_ATTRIBUTE] == {"N": str(issued.purge_at)}
+
+
+def test_a_ticket_past_its_ttl_reads_as_gone_before_dynamodb_deletes_it(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(replace(deps, clock=lambda: ISSUED_AT), box)
+    purge = datetime.fromtimestamp(PURGE_AT, UTC)
+    just_before = status(at(deps, purge - timedelta(seconds=1)), box, issued.id)
+    assert just_before["error"]["code"] == "upload_expired"
+    with pytest.raises(NotFound) as caught:
+        uploads.upload_status(at(deps, purge), box, issued.id)
+    assert caught.value.code == "upload_not_found"
+    assert "expired" in caught.value.message
+    assert "POST /uploads" in caught.value.message
+    assert deps.repository.get_ticket(issued.id) is not None  # still in the table (TTL is lazy)
+
+
+def test_a_file_for_a_ticket_past_its_ttl_is_deleted_unprocessed(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    issued = ticket(replace(deps, clock=lambda: ISSUED_AT), box)
+    put_file(box, issued.id, imagegen.jpeg(32, 32))
+    late = at(deps, datetime.fromtimestamp(PURGE_AT + 60, UTC))
+    assert uploads.process_upload(late, box, issued.id) == "no_ticket"
+    assert not box.has(keys.upload_key(issued.id))
+    assert deps.repository.get(issued.id, 1) is None
+
+
+def test_a_ticket_written_without_a_ttl_is_still_read(
+    deps: service.Deps, box: uploads.Inbox
+) -> None:
+    """Tickets issued before tickets had a TTL have none: they read as before."""
+    old = UploadTicket(
+        id="3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b",
+        name="a.jpg",
+        content_type="image/jpeg",
+        created_at=ISSUED_AT,
+        expires_at="2026-11-22T14:10:00.000Z",
+    )
+    deps.repository.put_ticket(old)
+    assert TTL_ATTRIBUTE not in table_items(deps)[0]
+    later = at(deps, datetime(2027, 1, 1, tzinfo=UTC))
+    assert status(later, box, old.id)["error"]["code"] == "upload_expired"
+
+
+def test_the_local_table_deletes_expired_tickets_by_ttl(deps: service.Deps) -> None:
+    described = aws.dynamodb().describe_time_to_live(TableName=deps.config.table_name)
+    assert described["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": TTL_ATTRIBUTE,
+    }

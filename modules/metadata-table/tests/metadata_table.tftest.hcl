@@ -43,8 +43,8 @@ run "defaults_key_schema_on_demand_pitr_encrypted_and_protected" {
   }
 
   assert {
-    condition     = !aws_dynamodb_table.this.ttl[0].enabled && aws_dynamodb_table.this.ttl[0].attribute_name == null
-    error_message = "TTL must be off by default."
+    condition     = aws_dynamodb_table.this.ttl[0].enabled && aws_dynamodb_table.this.ttl[0].attribute_name == "purge_at"
+    error_message = "TTL must be on by default, on purge_at: the attribute the service writes on upload tickets (repository.TTL_ATTRIBUTE)."
   }
 
   assert {
@@ -71,17 +71,30 @@ run "deletion_protection_can_be_turned_off_for_dev" {
   }
 }
 
+run "ttl_can_be_turned_off" {
+  command = apply
+
+  variables {
+    ttl_attribute_name = null
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.this.ttl[0].enabled && aws_dynamodb_table.this.ttl[0].attribute_name == null
+    error_message = "ttl_attribute_name = null must turn TTL off (the ttl block stays, disabled, so an existing TTL is really switched off)."
+  }
+}
+
 run "ttl_stream_and_kms_key_when_configured" {
   command = apply
 
   variables {
-    ttl_attribute_name = "expires_at"
+    ttl_attribute_name = "delete_after"
     stream_view_type   = "NEW_AND_OLD_IMAGES"
     kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.ttl[0].enabled && aws_dynamodb_table.this.ttl[0].attribute_name == "expires_at"
+    condition     = aws_dynamodb_table.this.ttl[0].enabled && aws_dynamodb_table.this.ttl[0].attribute_name == "delete_after"
     error_message = "TTL must be on the configured attribute."
   }
 
