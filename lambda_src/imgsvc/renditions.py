@@ -27,8 +27,10 @@ Pixels (:func:`render`)
 Speed and memory: JPEG is decoded at 1/2, 1/4 or 1/8 scale by the decoder itself
 (``Image.draft``), so a 12 MP photo never exists at full size in memory; what is left is a
 bicubic resample of a region (``resize(box=...)``, with Pillow's whole-factor pre-reduction for
-large ratios), done in bands of bounded memory. Orientation and colour conversion are applied
-to the small result. ``bench/resize.py`` measures all of this against libvips and naive Pillow.
+large ratios), done in bands of bounded memory. A PNG cannot be decoded at a smaller scale, but
+it need not exist whole either: :mod:`imgsvc.pngrows` decodes it band by band, as the resampler
+reads it. Orientation and colour conversion are applied to the small result.
+``bench/resize.py`` measures all of this against libvips and naive Pillow.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -45,6 +48,8 @@ from imgsvc.errors import BadRequest, UnprocessableImage
 
 if TYPE_CHECKING:
     from PIL import Image
+
+    from imgsvc.pngrows import PngRows
 
 Fit = Literal["inside", "cover"]
 FormatKey = Literal["original", "webp", "avif"]
@@ -299,6 +304,21 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
+def _exif_orientation(exif: bytes | None) -> int:
+    """The orientation in a raw EXIF block (a PNG's eXIf chunk), 1 when there is none."""
+    if not exif:
+        return 1
+    from PIL import Image
+
+    try:
+        found = Image.Exif()
+        found.load(exif)
+        value = found.get(_EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, EOFError, KeyError, TypeError, struct.error):
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
 def _transpose(image: Image.Image, orientation: int) -> Image.Image:
     from PIL import Image
 
@@ -409,48 +429,63 @@ def _encode(image: Image.Image, content_type: str) -> bytes:
     return out.getvalue()
 
 
-def _resample(
-    image: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float]
-) -> Image.Image:
-    """The ``box`` region of ``image`` resampled to ``size``, in bands of bounded memory.
+def _rows(source: Image.Image | PngRows, top: int, bottom: int) -> tuple[Image.Image, int]:
+    """An image holding at least rows ``top`` to ``bottom`` of ``source``, and the row it
+    starts at."""
+    from PIL import Image
 
-    Pillow's resampler only reads the rows a band needs (and the filter support around them),
-    so bands give the same pixels as one call. Images with alpha are premultiplied band by band
+    return (source, 0) if isinstance(source, Image.Image) else source.rows(top, bottom)
+
+
+def _resample(
+    source: Image.Image | PngRows, size: tuple[int, int], box: tuple[float, float, float, float]
+) -> Image.Image:
+    """The ``box`` region of ``source`` resampled to ``size``, in bands of bounded memory.
+
+    ``source`` is a decoded image or a PNG decoded band by band (:class:`PngRows`). Pillow's
+    resampler only reads the rows a band needs (and the filter support around them), so bands
+    give the same pixels as one call. Images with alpha are premultiplied band by band
     instead of as a whole copy, which is where most of the memory goes for large PNGs.
     """
     from PIL import Image
 
     out_w, out_h = size
     left, top, right, bottom = box
+    width, height = source.size
     if (right - left, bottom - top) == size and all(float(edge).is_integer() for edge in box):
-        if box == (0, 0, image.width, image.height):
-            return image
-        return image.crop((int(left), int(top), int(right), int(bottom)))
+        region = (int(left), int(top), int(right), int(bottom))
+        if isinstance(source, Image.Image) and region == (0, 0, width, height):
+            return source
+        rows, first_row = _rows(source, region[1], region[3])
+        return rows.crop((region[0], region[1] - first_row, region[2], region[3] - first_row))
     resample = Image.Resampling.BICUBIC
     scale_x, scale_y = (right - left) / out_w, (bottom - top) / out_h
-    premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(image.mode)
-    band_rows = max(1, int(BAND_BYTES / (4 * max(image.width, out_w) * max(scale_y, 1.0))))
-    if band_rows >= out_h and premultiplied is None:
-        return image.resize(size, resample, box=box, reducing_gap=REDUCING_GAP)
+    premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(source.mode)
+    band_rows = max(1, int(BAND_BYTES / (4 * max(width, out_w) * max(scale_y, 1.0))))
+    if isinstance(source, Image.Image) and band_rows >= out_h and premultiplied is None:
+        return source.resize(size, resample, box=box, reducing_gap=REDUCING_GAP)
     # Source pixels around a band that the filter (after any whole-factor reduction) can reach.
     margin_x = math.ceil(4 * max(scale_x, 1.0)) + 2
     margin_y = math.ceil(4 * max(scale_y, 1.0)) + 2
-    result = Image.new(image.mode, size)
+    result = Image.new(source.mode, size)
     for first in range(0, out_h, band_rows):
         last = min(out_h, first + band_rows)
         band = (left, top + first * scale_y, right, top + last * scale_y)
+        region = (
+            max(0, math.floor(band[0]) - margin_x),
+            max(0, math.floor(band[1]) - margin_y),
+            min(width, math.ceil(band[2]) + margin_x),
+            min(height, math.ceil(band[3]) + margin_y),
+        )
+        rows, first_row = _rows(source, region[1], region[3])
         if premultiplied is None:
-            part = image.resize(
-                (out_w, last - first), resample, box=band, reducing_gap=REDUCING_GAP
+            shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
+            part = rows.resize(
+                (out_w, last - first), resample, box=shifted, reducing_gap=REDUCING_GAP
             )
         else:
-            region = (
-                max(0, math.floor(band[0]) - margin_x),
-                max(0, math.floor(band[1]) - margin_y),
-                min(image.width, math.ceil(band[2]) + margin_x),
-                min(image.height, math.ceil(band[3]) + margin_y),
-            )
-            source = image if region == (0, 0, *image.size) else image.crop(region)
+            local_region = (region[0], region[1] - first_row, region[2], region[3] - first_row)
+            cropped = rows if local_region == (0, 0, *rows.size) else rows.crop(local_region)
             local = (
                 band[0] - region[0],
                 band[1] - region[1],
@@ -458,9 +493,9 @@ def _resample(
                 band[3] - region[1],
             )
             part = (
-                source.convert(premultiplied)
+                cropped.convert(premultiplied)
                 .resize((out_w, last - first), resample, box=local, reducing_gap=REDUCING_GAP)
-                .convert(image.mode)
+                .convert(source.mode)
             )
         result.paste(part, (0, first))
     return result
@@ -481,10 +516,15 @@ def render(
         raise ValueError(f"cannot encode {fmt.content_type!r}")
     if fmt.content_type == "image/avif" and not avif_supported():
         raise ValueError("this Pillow build cannot encode AVIF; do not negotiate it")
+    from PIL import ImageFile
+
+    from imgsvc import pngrows
+
     image = _open(data, max_pixels)
     try:
         icc = image.info.get("icc_profile")
-        orientation = _orientation(image)
+        rows = pngrows.open_rows(image, data)
+        orientation = _orientation(image) if rows is None else _exif_orientation(rows.exif)
         stored_w, stored_h = image.size
         swap = orientation >= 5  # 5-8 turn the image by 90 degrees
         upright = (stored_h, stored_w) if swap else (stored_w, stored_h)
@@ -506,9 +546,14 @@ def render(
         if drafted is not None:
             factor = drafted[1][2] / stored_w
             box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
-        image = _resizable(image)  # decodes (the first frame of an animation)
-        resized = _resample(image, (out_w, out_h), box)
-        del image  # the decoded pixels are the largest buffer; free them before encoding
+            if isinstance(image, ImageFile.ImageFile):  # one call into libjpeg, not one per 64 KiB
+                image.decodermaxblock = len(data)
+        if rows is not None:
+            resized = _resample(rows, (out_w, out_h), box)  # a PNG, decoded band by band
+        else:
+            image = _resizable(image)  # decodes (the first frame of an animation)
+            resized = _resample(image, (out_w, out_h), box)
+        del image, rows  # the decoded pixels are the largest buffer; free them before encoding
         resized = _to_srgb(_transpose(resized, orientation), icc)
         encoded = _encode(resized, fmt.content_type)
     except (OSError, ValueError, SyntaxError, EOFError) as exc:

@@ -1,0 +1,214 @@
+"""PNG renditions decoded a band of rows at a time (imgsvc.pngrows), on real PNG bytes."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image, ImageChops
+
+from bench.common import MB, peak_memory
+from imgsvc import pngrows, renditions
+from imgsvc.errors import UnprocessableImage
+from imgsvc.renditions import OutputFormat, Size
+from tests.support import imagegen
+
+PNG = OutputFormat("original", "image/png")
+SIZES = [
+    Size(256, 256),
+    Size(1024, 1024),  # larger than the image: no resampling, the whole picture
+    Size(64, None),
+    Size(100, 100, "cover"),
+    Size(800, 64, "cover"),  # a band from the middle: the rows above are decoded and dropped
+]
+
+
+def chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    position = 8
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        yield kind, data[position + 8 : position + 8 + length]
+        position += 12 + length
+
+
+def chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload)
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def rebuild(data: bytes, *, idat: bytes | None = None, ihdr: bytes | None = None) -> bytes:
+    """``data`` with its image data (one IDAT chunk) or header replaced, every CRC valid."""
+    out = [data[:8]]
+    wrote_idat = False
+    for kind, payload in chunks(data):
+        if kind == b"IHDR" and ihdr is not None:
+            payload = ihdr
+        if kind == b"IDAT" and idat is not None:
+            if wrote_idat:
+                continue
+            payload, wrote_idat = idat, True
+        out.append(chunk(kind, payload))
+    return b"".join(out)
+
+
+def image_data(data: bytes) -> bytes:
+    return b"".join(payload for kind, payload in chunks(data) if kind == b"IDAT")
+
+
+def picture(mode: str, size: tuple[int, int] = (603, 457)) -> Image.Image:
+    image = imagegen.photo(*size, seed=5).convert("RGBA" if "A" in mode else mode)
+    if "A" in mode:
+        image.putalpha(Image.radial_gradient("L").resize(size))
+    return image.convert(mode)
+
+
+def whole(data: bytes, size: Size) -> renditions.Rendition:
+    """The rendition as made from the whole decoded image (the path before streaming)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pngrows, "open_rows", lambda image, data: None)
+        return renditions.render(data, size, PNG)
+
+
+def pixels(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: size.canonical)
+def test_streamed_png_renditions_equal_the_whole_image_ones(mode: str, size: Size) -> None:
+    data = imagegen.encode(picture(mode), "PNG")
+    assert pngrows.open_rows(Image.open(io.BytesIO(data)), data) is not None
+    assert len([kind for kind, _ in chunks(data) if kind == b"IDAT"]) > 1
+
+    streamed, reference = renditions.render(data, size, PNG), whole(data, size)
+
+    got, expected = pixels(streamed.data), pixels(reference.data)
+    assert (got.mode, got.size) == (expected.mode, expected.size)
+    assert ImageChops.difference(got, expected).getbbox() is None
+
+
+def test_rows_are_served_in_windows_not_the_whole_image() -> None:
+    data = imagegen.encode(picture("RGBA", (300, 2000)), "PNG")
+    rows = pngrows.open_rows(Image.open(io.BytesIO(data)), data)
+    assert rows is not None
+    reference = pixels(data)
+    heights = []
+    for top in range(0, 2000, 150):
+        window, first = rows.rows(top, top + 200)
+        heights.append(window.height)
+        assert first <= top and first + window.height >= min(2000, top + 200)
+        expected = reference.crop((0, top, 300, min(2000, top + 200)))
+        got = window.crop((0, top - first, 300, min(2000, top + 200) - first))
+        assert ImageChops.difference(got, expected).getbbox() is None
+    assert max(heights) <= 201
+
+
+def test_rows_cannot_go_back() -> None:
+    data = imagegen.encode(picture("RGB"), "PNG")
+    rows = pngrows.open_rows(Image.open(io.BytesIO(data)), data)
+    assert rows is not None
+    rows.rows(200, 300)
+    with pytest.raises(ValueError, match="not ahead"):
+        rows.rows(100, 300)
+
+
+def test_png_orientation_comes_from_its_exif_chunk() -> None:
+    exif = Image.Exif()
+    exif[imagegen.EXIF_ORIENTATION] = 6  # stored turned: shown rotated by 90 degrees
+    data = imagegen.encode(picture("RGB", (400, 200)), "PNG", exif=exif.tobytes())
+    assert pngrows.open_rows(Image.open(io.BytesIO(data)), data) is not None
+
+    rendition = renditions.render(data, Size(100, 100), PNG)
+
+    assert (rendition.width, rendition.height) == (50, 100)
+    assert pixels(rendition.data).size == (50, 100)
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("palette", lambda: imagegen.encode(picture("RGB").quantize(64), "PNG")),
+        ("16-bit", lambda: imagegen.encode(picture("L").convert("I;16"), "PNG")),
+        (
+            "colour key",
+            lambda: imagegen.encode(picture("RGB"), "PNG", transparency=(255, 255, 255)),
+        ),
+        (
+            "animated",
+            lambda: imagegen.encode(
+                picture("RGB"), "PNG", save_all=True, append_images=[picture("RGB")]
+            ),
+        ),
+    ],
+)
+def test_other_pngs_are_decoded_whole_and_still_rendered(name: str, make: object) -> None:
+    assert callable(make)
+    data = make()
+    assert pngrows.open_rows(Image.open(io.BytesIO(data)), data) is None, name
+
+    rendition = renditions.render(data, Size(128, 128), PNG)
+
+    assert pixels(rendition.data).size == (128, 97)
+
+
+def test_interlaced_pngs_are_not_streamed() -> None:
+    data = imagegen.encode(picture("RGB"), "PNG")
+    header = dict(chunks(data))[b"IHDR"]
+    interlaced = rebuild(data, ihdr=header[:12] + b"\x01")
+
+    assert pngrows.open_rows(Image.open(io.BytesIO(interlaced)), interlaced) is None
+
+
+def short_stream(data: bytes) -> bytes:
+    """``data`` with its zlib stream ending (properly) after half of the rows."""
+    raw = zlib.decompress(image_data(data))
+    return rebuild(data, idat=zlib.compress(raw[: len(raw) // 2]))
+
+
+def bad_crc(data: bytes) -> bytes:
+    position = data.index(b"IDAT") + 4 + 100
+    return data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1 :]
+
+
+def bad_filter(data: bytes) -> bytes:
+    raw = bytearray(zlib.decompress(image_data(data)))
+    raw[0] = 9  # filter types are 0-4
+    return rebuild(data, idat=zlib.compress(bytes(raw)))
+
+
+@pytest.mark.parametrize("damage", [short_stream, bad_crc, bad_filter])
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_damaged_image_data_is_422_corrupt_image(damage: object, mode: str) -> None:
+    assert callable(damage)
+    data = damage(imagegen.encode(picture(mode), "PNG"))
+
+    with pytest.raises(UnprocessableImage) as caught:
+        renditions.render(data, Size(256, 256), PNG)
+
+    assert caught.value.code == "corrupt_image"
+
+
+def big_png() -> bytes:
+    """A 4000x4000 RGBA PNG (64 MB decoded) that compresses well, so it is quick to make."""
+    gradient = Image.radial_gradient("L").resize((4000, 4000))
+    image = Image.merge("RGBA", (gradient, gradient.rotate(90), gradient.rotate(45), gradient))
+    return imagegen.encode(image, "PNG", compress_level=1)
+
+
+def render_big(data: bytes) -> bytes:
+    return renditions.render(data, Size(256, 256), PNG).data
+
+
+def test_a_large_png_never_exists_whole_in_memory() -> None:
+    data = big_png()
+
+    growth = peak_memory(render_big, data)
+
+    # Decoded whole it would be 64 MB before any resampling (and was: 70 MB without pngrows).
+    assert growth < 24 * MB, f"peak RSS grew by {growth / MB:.1f} MB"
