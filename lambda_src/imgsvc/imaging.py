@@ -3,12 +3,15 @@
 The type is sniffed from the bytes (never trusted from a header), the pixel limit is enforced from
 the header before any decoding, and only then is the image decoded once to prove it is whole.
 
-PNG needs one more look: Pillow's decoder stops without an error when the zlib stream of the
-pixel data ends cleanly after fewer rows than the header declares, leaving the rest black
+PNG needs more than Pillow's decode, which checks the CRCs of the chunks before the image data
+only, takes a file without IEND, and stops without an error when the zlib stream of the pixel
+data ends cleanly after fewer rows than the header declares, leaving the rest black
 (``LOAD_TRUNCATED_IMAGES`` only covers data that runs out mid-row, and ``verify()`` reads the
-chunks, not the pixels). Rows the decoder never reached stay zero, so only a PNG whose last
-decoded row is all zero bytes (or that is interlaced or animated, where the last row written is
-not the bottom one) has its pixel data inflated again and measured against its header.
+chunks, not the pixels). Renditions refuse all of those, so uploads do too: every chunk's CRC is
+checked up to IEND (a pass of ``crc32``, cheap), and rows the decoder never reached stay zero,
+so a PNG whose last decoded row is all zero bytes (or that is interlaced or animated, where the
+last row written is not the bottom one) has its pixel data inflated again and measured against
+its header.
 """
 
 from __future__ import annotations
@@ -129,9 +132,10 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
             raise _too_many_pixels(
                 max_pixels, detail=f"{width}x{height}, {width * height:,} pixels"
             )
+        chunks = _png_chunks(data) if fmt == "PNG" else []  # before decoding: fails fast
         frames = _verify(image, fmt, max_pixels)
         if fmt == "PNG" and _png_may_be_short(image, frames):
-            shortfall = _png_pixel_data_shortfall(data)
+            shortfall = _png_pixel_data_shortfall(chunks)
             if shortfall:
                 raise _corrupt(fmt, ValueError(shortfall))
         if _orientation(image) in _TRANSPOSED:
@@ -209,16 +213,16 @@ _ADAM7 = (
 _INFLATE_STEP = 1 << 20
 
 
-def _png_pixel_data_shortfall(data: bytes) -> str | None:
+def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | None:
     """Why the PNG's pixel data is shorter than its header says (each frame's, for APNG), or
     None when every frame's zlib stream inflates to at least the bytes its rows need."""
     header = b""
     frame: tuple[int, int] | None = None
-    streams: list[tuple[int, int, list[bytes]]] = []  # width, height, compressed parts
+    streams: list[tuple[int, int, list[memoryview]]] = []  # width, height, compressed parts
     previous = b""
-    for kind, payload in _png_chunks(data):
+    for kind, payload in chunks:
         if kind == b"IHDR":
-            header = payload
+            header = bytes(payload)
         elif kind == b"IDAT" and len(header) == 13:
             if previous != kind:
                 width, height = struct.unpack(">II", header[:8])
@@ -250,18 +254,26 @@ def _png_pixel_data_shortfall(data: bytes) -> str | None:
     return None
 
 
-def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    """The (type, payload) chunks up to IEND; a chunk running past the end ends the list."""
-    chunks: list[tuple[bytes, bytes]] = []
+def _png_chunks(data: bytes) -> list[tuple[bytes, memoryview]]:
+    """The (type, payload) chunks before IEND, payloads not copied. UnprocessableImage when a
+    chunk is cut short or fails its CRC, or the file ends before IEND."""
+    view = memoryview(data)
+    chunks: list[tuple[bytes, memoryview]] = []
     pos = 8
-    while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        if kind == b"IEND" or pos + 12 + length > len(data):
-            break
-        chunks.append((kind, data[pos + 8 : pos + 8 + length]))
-        pos += 12 + length
-    return chunks
+    while True:
+        if pos + 8 > len(data):
+            raise _corrupt("PNG", ValueError("the file ends before its IEND chunk"))
+        (length,) = struct.unpack(">I", view[pos : pos + 4])
+        kind = bytes(view[pos + 4 : pos + 8])
+        end = pos + 8 + length
+        if end + 4 > len(data):
+            raise _corrupt("PNG", ValueError(f"the {kind!r} chunk is cut short"))
+        if zlib.crc32(view[pos + 4 : end]) != int.from_bytes(view[end : end + 4], "big"):
+            raise _corrupt("PNG", ValueError(f"the {kind!r} chunk fails its CRC"))
+        if kind == b"IEND":
+            return chunks
+        chunks.append((kind, view[pos + 8 : end]))
+        pos = end + 4
 
 
 def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> int:
@@ -278,13 +290,13 @@ def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> in
     )
 
 
-def _inflated_size(parts: list[bytes], needed: int) -> int:
+def _inflated_size(parts: list[memoryview], needed: int) -> int:
     """How many bytes the zlib stream in ``parts`` inflates to, counting no further than
     ``needed``; zlib.error for data that is not a zlib stream."""
     inflater = zlib.decompressobj()
     total = 0
     for part in parts:
-        pending = part
+        pending: bytes | memoryview = part
         while pending and total < needed and not inflater.eof:
             total += len(inflater.decompress(pending, _INFLATE_STEP))
             pending = inflater.unconsumed_tail

@@ -283,7 +283,7 @@ def test_a_whole_png_with_a_black_last_row_is_accepted() -> None:
 def test_the_pixel_data_is_not_inflated_twice_when_the_last_row_was_decoded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def inflate_again(data: bytes) -> str | None:
+    def inflate_again(*args: object) -> str | None:
         raise AssertionError("second inflate of a PNG whose last row was decoded")
 
     monkeypatch.setattr(imaging, "_png_pixel_data_shortfall", inflate_again)
@@ -317,3 +317,27 @@ def test_pixel_data_that_is_not_zlib_is_422() -> None:
     with pytest.raises(UnprocessableImage) as caught:
         imaging.inspect(png_from_chunks(chunks), max_pixels=LIMIT)
     assert caught.value.code == "corrupt_image"
+
+
+def test_a_png_whose_image_data_fails_its_crc_is_422() -> None:
+    """Pillow checks the CRCs of the chunks before the image data only; renditions check all."""
+    data = imagegen.png(64, 48)
+    chunks = png_chunks(data)
+    damaged = bytearray(png_from_chunks(chunks))
+    first_idat = next(i for i, (kind, _) in enumerate(chunks) if kind == b"IDAT")
+    crc_at = 8 + sum(12 + len(payload) for _, payload in chunks[:first_idat])
+    crc_at += 8 + len(chunks[first_idat][1])
+    damaged[crc_at] ^= 0xFF
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(bytes(damaged), max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+    assert "CRC" in caught.value.message
+
+
+def test_a_png_without_its_iend_chunk_is_422() -> None:
+    data = imagegen.png(64, 48)
+    assert data.endswith(b"IEND\xae\x42\x60\x82")
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(data[:-12], max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+    assert "IEND" in caught.value.message
