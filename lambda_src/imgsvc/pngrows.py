@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 # Pillow's PNG raw modes that map one-to-one onto its image modes, with bytes per pixel.
 _STREAMED: Final = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+_PREMULTIPLIED: Final = {"LA": "La", "RGBA": "RGBa"}
 _CHUNK_HEADER: Final = 8
 _CRC: Final = 4
 # Rows above a band (a cover crop's top) are decoded and dropped this many bytes at a time.
@@ -41,6 +42,10 @@ class PngRows:
     :meth:`rows` ``(top, bottom)`` returns an image holding at least rows ``top`` to
     ``bottom`` of the picture and the picture row its first row is. Each call's ``top`` and
     ``bottom`` must be at least the previous call's: rows above ``top`` are forgotten.
+
+    Windows are in :attr:`window_mode`: images with alpha come premultiplied (``RGBa``,
+    ``La``), as Pillow's resampler needs them, each row converted once however many bands
+    read it.
     """
 
     def __init__(
@@ -51,6 +56,7 @@ class PngRows:
         exif: bytes | None,
     ) -> None:
         self.mode = mode
+        self.window_mode = _PREMULTIPLIED.get(mode, mode)
         self.width, self.height = size
         self.exif = exif  # the eXIf chunk's payload, wherever it is in the file
         self._row_bytes = _STREAMED[mode] * self.width
@@ -58,6 +64,7 @@ class PngRows:
         self._inflater = zlib.decompressobj()
         self._pending: bytes | memoryview = b""
         self._window: Image.Image | None = None
+        self._last_raw = b""  # the last decoded row as stored (unfiltered, not premultiplied)
         self._start = 0  # picture row of the window's first row
         self._end = 0  # picture rows decoded so far
 
@@ -74,42 +81,38 @@ class PngRows:
         # Rows above the band still have to be inflated and unfiltered (each row's filter
         # reads the one before): a bounded window at a time, then dropped.
         skip = max(1, _SKIP_BYTES // (self._row_bytes + 1))
-        while self._end + 1 < top:
-            self._decode(min(top - 1, self._end + skip))
+        while self._end < top:
+            self._decode(min(top, self._end + skip), keep_from=top)
         self._decode(bottom, keep_from=top)
         assert self._window is not None
         return self._window, self._start
 
-    def _decode(self, bottom: int, *, keep_from: int | None = None) -> None:
-        """Decode rows up to ``bottom`` into a new window that starts at ``keep_from`` (or at the
-        last decoded row) and holds the rows already decoded from there on."""
+    def _decode(self, bottom: int, *, keep_from: int) -> None:
+        """Decode the rows up to ``bottom`` into a new window that also holds the rows already
+        decoded from ``keep_from`` on."""
         from PIL import Image
 
-        keep = self._end if keep_from is None else min(keep_from, self._end)
-        keep = max(0, min(keep, self._end - 1))
-        # The new rows' first filter reads the row above them: it goes in first, unfiltered
-        # (filter type 0), so Pillow's decoder starts from it.
-        above = 1 if self._end else 0
-        parts = []
-        if self._window is not None and above:
-            last = self._window.crop(
-                (0, self._end - 1 - self._start, self.width, self._end - self._start)
-            )
-            parts.append(b"\x00" + last.tobytes())
-        parts.append(self._inflate((bottom - self._end) * (self._row_bytes + 1)))
-        stored = zlib.compress(b"".join(parts), 0)  # Pillow's row decoder reads a zlib stream
-        del parts
+        keep = max(self._start, min(keep_from, self._end))
+        # The first new row's filter reads the row above it: that row goes in first, as stored
+        # (filter type 0), so Pillow's decoder starts from it; it is not part of the window.
+        above = [b"\x00" + self._last_raw] if self._end else []
+        stored = zlib.compress(  # Pillow's row decoder reads a zlib stream
+            b"".join([*above, self._inflate((bottom - self._end) * (self._row_bytes + 1))]), 0
+        )
         fresh = Image.frombytes(
-            self.mode, (self.width, bottom - self._end + above), stored, "zip", self.mode
+            self.mode, (self.width, bottom - self._end + len(above)), stored, "zip", self.mode
         )
         del stored
-        if keep == self._end - above:
+        self._last_raw = fresh.crop((0, fresh.height - 1, self.width, fresh.height)).tobytes()
+        if fresh.mode != self.window_mode:
+            fresh = fresh.convert(self.window_mode)
+        if keep == self._end and not above:
             window = fresh
         else:
-            window = Image.new(self.mode, (self.width, bottom - keep))
-            assert self._window is not None
-            window.paste(self._window, (0, self._start - keep))  # clipped to the kept rows
-            window.paste(fresh, (0, self._end - above - keep))
+            window = Image.new(self.window_mode, (self.width, bottom - keep))
+            if self._window is not None and keep < self._end:
+                window.paste(self._window, (0, self._start - keep))  # clipped to the kept rows
+            window.paste(fresh, (0, self._end - len(above) - keep))  # the row above: clipped
         self._window = None  # free the old window before the next one is made
         self._window = window
         self._start, self._end = keep, bottom

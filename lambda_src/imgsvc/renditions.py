@@ -429,6 +429,12 @@ def _encode(image: Image.Image, content_type: str) -> bytes:
     return out.getvalue()
 
 
+def _is_copy(size: tuple[int, int], box: tuple[float, float, float, float]) -> bool:
+    """True if the rendition is ``box`` cut out at its own size: no resampling."""
+    left, top, right, bottom = box
+    return (right - left, bottom - top) == size and all(float(e).is_integer() for e in box)
+
+
 def _rows(source: Image.Image | PngRows, top: int, bottom: int) -> tuple[Image.Image, int]:
     """An image holding at least rows ``top`` to ``bottom`` of ``source``, and the row it
     starts at."""
@@ -452,12 +458,11 @@ def _resample(
     out_w, out_h = size
     left, top, right, bottom = box
     width, height = source.size
-    if (right - left, bottom - top) == size and all(float(edge).is_integer() for edge in box):
+    if _is_copy(size, box):
+        if not isinstance(source, Image.Image):
+            raise ValueError("a copy needs the rows as decoded: pass the decoded image")
         region = (int(left), int(top), int(right), int(bottom))
-        if isinstance(source, Image.Image) and region == (0, 0, width, height):
-            return source
-        rows, first_row = _rows(source, region[1], region[3])
-        return rows.crop((region[0], region[1] - first_row, region[2], region[3] - first_row))
+        return source if region == (0, 0, width, height) else source.crop(region)
     resample = Image.Resampling.BICUBIC
     scale_x, scale_y = (right - left) / out_w, (bottom - top) / out_h
     premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(source.mode)
@@ -478,7 +483,12 @@ def _resample(
             min(height, math.ceil(band[3]) + margin_y),
         )
         rows, first_row = _rows(source, region[1], region[3])
-        if premultiplied is None:
+        if rows.mode != source.mode:  # a PNG's rows, premultiplied as they were decoded
+            shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
+            part = rows.resize(
+                (out_w, last - first), resample, box=shifted, reducing_gap=REDUCING_GAP
+            ).convert(source.mode)
+        elif premultiplied is None:
             shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
             part = rows.resize(
                 (out_w, last - first), resample, box=shifted, reducing_gap=REDUCING_GAP
@@ -548,6 +558,8 @@ def render(
             box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
             if isinstance(image, ImageFile.ImageFile):  # one call into libjpeg, not one per 64 KiB
                 image.decodermaxblock = len(data)
+        if rows is not None and _is_copy((out_w, out_h), box):
+            rows = None  # nothing to resample: the pixels as decoded, not premultiplied
         if rows is not None:
             resized = _resample(rows, (out_w, out_h), box)  # a PNG, decoded band by band
         else:
