@@ -255,25 +255,14 @@ def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | N
 
 
 def _png_chunks(data: bytes) -> list[tuple[bytes, memoryview]]:
-    """The (type, payload) chunks before IEND, payloads not copied. UnprocessableImage when a
-    chunk is cut short or fails its CRC, or the file ends before IEND."""
-    view = memoryview(data)
-    chunks: list[tuple[bytes, memoryview]] = []
-    pos = 8
-    while True:
-        if pos + 8 > len(data):
-            raise _corrupt("PNG", ValueError("the file ends before its IEND chunk"))
-        (length,) = struct.unpack(">I", view[pos : pos + 4])
-        kind = bytes(view[pos + 4 : pos + 8])
-        end = pos + 8 + length
-        if end + 4 > len(data):
-            raise _corrupt("PNG", ValueError(f"the {kind!r} chunk is cut short"))
-        if zlib.crc32(view[pos + 4 : end]) != int.from_bytes(view[end : end + 4], "big"):
-            raise _corrupt("PNG", ValueError(f"the {kind!r} chunk fails its CRC"))
-        if kind == b"IEND":
-            return chunks
-        chunks.append((kind, view[pos + 8 : end]))
-        pos = end + 4
+    """The (type, payload) chunks before IEND (:func:`imgsvc.pngrows.chunks`);
+    UnprocessableImage when one is cut short or fails its CRC, or the file ends before IEND."""
+    from imgsvc import pngrows
+
+    try:
+        return pngrows.chunks(data)
+    except pngrows.CorruptPng as exc:
+        raise _corrupt("PNG", exc) from None
 
 
 def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> int:

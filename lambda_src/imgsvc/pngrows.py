@@ -156,18 +156,19 @@ def open_rows(image: Image.Image, data: bytes) -> PngRows | None:
         or "default_image" in image.info
     ):
         return None
-    chunks = _chunks(data, tile.offset - _CHUNK_HEADER)
-    idat = [payload for kind, payload in chunks if kind == b"IDAT"]
+    found = chunks(data, tile.offset - _CHUNK_HEADER)
+    idat = [payload for kind, payload in found if kind == b"IDAT"]
     exif = image.info.get("exif")  # an eXIf chunk before the image data; or one after it:
-    exif = exif or next((bytes(payload) for kind, payload in chunks if kind == b"eXIf"), None)
+    exif = exif or next((bytes(payload) for kind, payload in found if kind == b"eXIf"), None)
     return PngRows(image.mode, image.size, iter(idat), exif)
 
 
-def _chunks(data: bytes, start: int) -> list[tuple[bytes, memoryview]]:
-    """``(type, payload)`` of each chunk from ``start`` to ``IEND`` (payloads not copied),
-    CRC-checked. :class:`CorruptPng` if a chunk is cut short or fails its CRC."""
+def chunks(data: bytes, start: int = 8) -> list[tuple[bytes, memoryview]]:
+    """``(type, payload)`` of each chunk from ``start`` (the first chunk after the signature by
+    default) up to ``IEND``, which is left out; payloads are not copied. :class:`CorruptPng`
+    if a chunk is cut short or fails its CRC, or the file ends before ``IEND``."""
     view = memoryview(data)
-    found = []
+    found: list[tuple[bytes, memoryview]] = []
     position = start
     while True:
         if position + _CHUNK_HEADER > len(data):
@@ -177,10 +178,9 @@ def _chunks(data: bytes, start: int) -> list[tuple[bytes, memoryview]]:
         end = position + _CHUNK_HEADER + length
         if end + _CRC > len(data):
             raise CorruptPng(f"the {kind!r} chunk is cut short")
-        crc = int.from_bytes(view[end : end + _CRC], "big")
-        if zlib.crc32(view[position + 4 : end]) != crc:
+        if zlib.crc32(view[position + 4 : end]) != int.from_bytes(view[end : end + _CRC], "big"):
             raise CorruptPng(f"the {kind!r} chunk fails its CRC")
-        found.append((kind, view[position + _CHUNK_HEADER : end]))
         if kind == b"IEND":
             return found
+        found.append((kind, view[position + _CHUNK_HEADER : end]))
         position = end + _CRC

@@ -14,7 +14,7 @@ from requests_toolbelt import MultipartEncoder
 from tests.http.conftest import LocalMode
 from tests.http.support import assert_error, content_sha256, create, snapshot
 from tests.support import imagegen
-from tests.unit.test_imaging import png_with_short_pixel_data
+from tests.support.pngbytes import png_with_short_pixel_data
 
 pytestmark = pytest.mark.http
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
-from collections.abc import Iterator
 
 import pytest
 from bench.common import MB, peak_memory
@@ -15,6 +12,13 @@ from imgsvc import pngrows, renditions
 from imgsvc.errors import UnprocessableImage
 from imgsvc.renditions import OutputFormat, Size
 from tests.support import imagegen
+from tests.support.pngbytes import (
+    pixel_data,
+    png_chunks,
+    png_from_chunks,
+    png_with_short_pixel_data,
+    with_pixel_data,
+)
 
 PNG = OutputFormat("original", "image/png")
 SIZES = [
@@ -24,39 +28,6 @@ SIZES = [
     Size(100, 100, "cover"),
     Size(800, 64, "cover"),  # a band from the middle: the rows above are decoded and dropped
 ]
-
-
-def chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
-    position = 8
-    while position < len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        yield kind, data[position + 8 : position + 8 + length]
-        position += 12 + length
-
-
-def chunk(kind: bytes, payload: bytes) -> bytes:
-    crc = zlib.crc32(kind + payload)
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-
-def rebuild(data: bytes, *, idat: bytes | None = None, ihdr: bytes | None = None) -> bytes:
-    """``data`` with its image data (one IDAT chunk) or header replaced, every CRC valid."""
-    out = [data[:8]]
-    wrote_idat = False
-    for kind, payload in chunks(data):
-        if kind == b"IHDR" and ihdr is not None:
-            payload = ihdr
-        if kind == b"IDAT" and idat is not None:
-            if wrote_idat:
-                continue
-            payload, wrote_idat = idat, True
-        out.append(chunk(kind, payload))
-    return b"".join(out)
-
-
-def image_data(data: bytes) -> bytes:
-    return b"".join(payload for kind, payload in chunks(data) if kind == b"IDAT")
 
 
 def picture(mode: str, size: tuple[int, int] = (603, 457)) -> Image.Image:
@@ -84,7 +55,7 @@ def pixels(data: bytes) -> Image.Image:
 def test_streamed_png_renditions_equal_the_whole_image_ones(mode: str, size: Size) -> None:
     data = imagegen.encode(picture(mode), "PNG")
     assert pngrows.open_rows(Image.open(io.BytesIO(data)), data) is not None
-    assert len([kind for kind, _ in chunks(data) if kind == b"IDAT"]) > 1
+    assert len([kind for kind, _ in png_chunks(data) if kind == b"IDAT"]) > 1
 
     streamed, reference = renditions.render(data, size, PNG), whole(data, size)
 
@@ -160,16 +131,16 @@ def test_other_pngs_are_decoded_whole_and_still_rendered(name: str, make: object
 
 def test_interlaced_pngs_are_not_streamed() -> None:
     data = imagegen.encode(picture("RGB"), "PNG")
-    header = dict(chunks(data))[b"IHDR"]
-    interlaced = rebuild(data, ihdr=header[:12] + b"\x01")
+    chunks = png_chunks(data)
+    assert chunks[0][0] == b"IHDR"
+    interlaced = png_from_chunks([(b"IHDR", chunks[0][1][:12] + b"\x01"), *chunks[1:]])
 
     assert pngrows.open_rows(Image.open(io.BytesIO(interlaced)), interlaced) is None
 
 
 def short_stream(data: bytes) -> bytes:
     """``data`` with its zlib stream ending (properly) after half of the rows."""
-    raw = zlib.decompress(image_data(data))
-    return rebuild(data, idat=zlib.compress(raw[: len(raw) // 2]))
+    return png_with_short_pixel_data(data, Image.open(io.BytesIO(data)).height // 2)
 
 
 def bad_crc(data: bytes) -> bytes:
@@ -178,9 +149,9 @@ def bad_crc(data: bytes) -> bytes:
 
 
 def bad_filter(data: bytes) -> bytes:
-    raw = bytearray(zlib.decompress(image_data(data)))
+    raw = bytearray(pixel_data(data))
     raw[0] = 9  # filter types are 0-4
-    return rebuild(data, idat=zlib.compress(bytes(raw)))
+    return with_pixel_data(data, bytes(raw))
 
 
 @pytest.mark.parametrize("damage", [short_stream, bad_crc, bad_filter])
