@@ -10,6 +10,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudfront.client import CloudFrontClient
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
@@ -54,6 +55,10 @@ def sns() -> SNSClient:
 
 def sqs() -> SQSClient:
     return client("sqs")  # type: ignore[no-any-return]
+
+
+def cloudfront() -> CloudFrontClient:
+    return client("cloudfront")  # type: ignore[no-any-return]
 
 
 def set_client(service: str, value: Any, region: str | None = None) -> None:

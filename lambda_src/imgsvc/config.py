@@ -17,6 +17,7 @@ UPLOADS_BUCKET = "IMGSVC_UPLOADS_BUCKET"
 EVENTS_TOPIC_ARN = "IMGSVC_EVENTS_TOPIC_ARN"
 API_BASE_URL = "IMGSVC_API_BASE_URL"
 CDN_BASE_URL = "IMGSVC_CDN_BASE_URL"
+CDN_DISTRIBUTION_ID = "IMGSVC_CDN_DISTRIBUTION_ID"
 MAX_BODY_BYTES = "IMGSVC_MAX_BODY_BYTES"
 MAX_PIXELS = "IMGSVC_MAX_PIXELS"
 MAX_UPLOAD_BYTES = "IMGSVC_MAX_UPLOAD_BYTES"
@@ -58,6 +59,8 @@ class Config:
     events_topic_arn: str = ""
     api_base_url: str = ""
     cdn_base_url: str = ""
+    # The CloudFront distribution whose edge caches a delete invalidates (none: nothing to do).
+    cdn_distribution_id: str = ""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -122,6 +125,7 @@ def from_env(env: Mapping[str, str]) -> Config:
         events_topic_arn=env.get(EVENTS_TOPIC_ARN, ""),
         api_base_url=env.get(API_BASE_URL, "").rstrip("/"),
         cdn_base_url=env.get(CDN_BASE_URL, "").rstrip("/"),
+        cdn_distribution_id=env.get(CDN_DISTRIBUTION_ID, "").strip(),
         max_body_bytes=_int(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
         max_pixels=_int(env, MAX_PIXELS, DEFAULT_MAX_PIXELS),
         max_upload_bytes=_int(env, MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES),

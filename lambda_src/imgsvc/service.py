@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from imgsvc import imaging, keys
+from imgsvc import edgecache, imaging, keys
 from imgsvc.errors import BadRequest, Conflict, NotFound
 from imgsvc.records import ImageVersion, Tombstone, now_rfc3339
 from imgsvc.repository import Repository, VersionTaken
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
     from imgsvc.config import Config
+    from imgsvc.edgecache import EdgeCache
     from imgsvc.storage import Storage
     from imgsvc.uploads_parsing import ImageUpload
 
@@ -42,6 +43,8 @@ class Deps:
     config: Config
     repository: Repository
     storage: Storage
+    # The CDN's edge caches, when there is a CDN (a delete invalidates the image there).
+    edge_cache: EdgeCache | None = None
     clock: Callable[[], str] = now_rfc3339
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
@@ -185,7 +188,28 @@ def delete_image(deps: Deps, image_id: str) -> None:
         )
     deps.storage.hide(previous.key)
     purge_derivatives(deps, image_id)
+    forget_at_edges(deps, image_id, previous.version + 1)
     logger.info("image deleted", extra={"image_id": image_id, "version": previous.version})
+
+
+def forget_at_edges(deps: Deps, image_id: str, tombstone_version: int) -> str | None:
+    """Invalidate the image's renditions and GIFs in the CDN's edge caches.
+
+    Best effort after the tombstone, like :func:`purge_derivatives`: a failure is logged (with
+    what to invalidate by hand), not raised. Returns the invalidation's id, if one was made.
+    """
+    if deps.edge_cache is None:
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return deps.edge_cache.forget_image(image_id, f"delete-{image_id}-{tombstone_version}")
+    except (BotoCoreError, ClientError):
+        logger.exception(
+            "edge caches not invalidated: they serve the image until its renditions expire",
+            extra={"image_id": image_id, "paths": edgecache.image_paths(image_id)},
+        )
+        return None
 
 
 def purge_derivatives(deps: Deps, image_id: str) -> int:

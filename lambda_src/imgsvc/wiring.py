@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from imgsvc import aws, config
+from imgsvc.edgecache import EdgeCache
 from imgsvc.repository import Repository
 from imgsvc.service import Deps
 from imgsvc.storage import Storage
@@ -21,6 +22,9 @@ def deps() -> Deps:
             bucket=cfg.originals_bucket,
             replica_client=aws.s3(cfg.replica_region) if cfg.replica_bucket else None,
             replica_bucket=cfg.replica_bucket,
+        ),
+        edge_cache=(
+            EdgeCache(cfg.cdn_distribution_id, aws.cloudfront) if cfg.cdn_distribution_id else None
         ),
     )
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from imgsvc import aws, service, wiring
+from imgsvc.edgecache import EdgeCache
 from imgsvc.errors import BadRequest, Conflict, NotFound, UnprocessableImage
 from imgsvc.repository import VersionTaken
 from imgsvc.uploads_parsing import ImageUpload
@@ -138,3 +139,69 @@ def test_delete_removes_renditions_and_gifs_of_that_image_only(deps: service.Dep
     service.delete_image(deps, doomed.id)
     left = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert left == {f"r/{kept.id}/1/256x256/webp", f"gifs/{kept.id}/1/zoom.gif"}
+
+
+def distribution() -> str:
+    """A CloudFront distribution in moto; its id."""
+    created = aws.cloudfront().create_distribution(
+        DistributionConfig={
+            "CallerReference": "tests",
+            "Comment": "renditions",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "renditions",
+                        "DomainName": "renditions.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "renditions",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            },
+        }
+    )
+    return created["Distribution"]["Id"]
+
+
+def test_delete_invalidates_the_image_at_the_cdn_edges(
+    deps: service.Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    distribution_id = distribution()
+    monkeypatch.setenv("IMGSVC_CDN_DISTRIBUTION_ID", distribution_id)
+    wiring.reset()
+    deps = wiring.deps()
+    image = service.create_image(deps, upload())
+    service.update_image(deps, image.id, upload())
+
+    service.delete_image(deps, image.id)
+
+    cloudfront = aws.cloudfront()
+    listed = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+    assert listed["Quantity"] == 1
+    made = cloudfront.get_invalidation(DistributionId=distribution_id, Id=listed["Items"][0]["Id"])
+    batch = made["Invalidation"]["InvalidationBatch"]
+    assert sorted(batch["Paths"]["Items"]) == [f"/gifs/{image.id}/*", f"/r/{image.id}/*"]
+    assert batch["CallerReference"] == f"delete-{image.id}-3"  # the tombstone's version
+
+
+def test_a_failed_invalidation_does_not_undo_or_fail_the_delete(deps: service.Deps) -> None:
+    missing = replace(deps, edge_cache=EdgeCache("E0000000000000", aws.cloudfront))
+    image = service.create_image(missing, upload())
+
+    service.delete_image(missing, image.id)
+
+    with pytest.raises(NotFound):
+        service.latest(missing, image.id)
+    assert service.forget_at_edges(missing, image.id, 2) is None
+
+
+def test_without_a_cdn_a_delete_invalidates_nothing(deps: service.Deps) -> None:
+    assert deps.edge_cache is None
+    image = service.create_image(deps, upload())
+    service.delete_image(deps, image.id)
+    assert service.forget_at_edges(deps, image.id, 2) is None
