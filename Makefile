@@ -84,19 +84,23 @@ build: install ## Build the Lambda artifacts into dist/ (deterministic)
 validate: install tf-config ## terraform fmt -check + init + validate of every module and environment (in throwaway copies)
 	$(PY) -m pytest -q -p no:cacheprovider tests/terraform/test_static.py -k "formatted or validate"
 
+# The stage roots; environments/stack is the composition they call, not a stage.
+STAGES := $(filter-out stack,$(notdir $(wildcard environments/*)))
+
 $(ENV_DIR)/backend.hcl:
+	@case " $(STAGES) " in *" $(ENV) "*) ;; *) echo "ENV=$(ENV) is not a stage: use one of $(STAGES)."; exit 1;; esac
 	@echo "Missing $@: copy $(ENV_DIR)/backend.hcl.example and fill in your state bucket (docs/deploy.md)."; exit 1
 
 plan: build tf-config $(ENV_DIR)/backend.hcl ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -var-file=$(ENV).tfvars -out=tfplan
+	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=tfplan
 
 apply: plan ## terraform apply the plan for ENV
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
 
 destroy: build tf-config $(ENV_DIR)/backend.hcl ## terraform destroy ENV (reads the built artifacts like plan)
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false -var-file=$(ENV).tfvars
+	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false
 
 bench: install ## Resizer, GIF and cold-start benchmark (ratios against baselines, same run)
 	$(PY) -m bench

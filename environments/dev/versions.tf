@@ -1,5 +1,5 @@
 terraform {
-  # 1.10: S3 backend native locking (use_lockfile); 1.9: cross-variable validations.
+  # 1.10: S3 backend native locking (use_lockfile).
   required_version = ">= 1.10"
 
   required_providers {

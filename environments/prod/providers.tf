@@ -1,5 +1,5 @@
 provider "aws" {
-  region = var.region
+  region = local.region
 
   default_tags {
     tags = local.tags
@@ -9,7 +9,7 @@ provider "aws" {
 # The originals' replica lives here; the service reads it when the main region fails.
 provider "aws" {
   alias  = "replica"
-  region = var.replica_region
+  region = local.replica_region
 
   default_tags {
     tags = local.tags

@@ -1,4 +1,4 @@
-"""Just enough HCL to read a module's interface: ``variable``/``output`` blocks of formatted files.
+"""Just enough HCL to read a module's interface and calls: top-level blocks of formatted files.
 
 ``terraform fmt`` puts top-level blocks at column 0 and their attributes at two spaces, so a
 block is found by its header and closed by brace matching that knows strings, interpolations,
@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_BLOCK = re.compile(r'^(variable|output)\s+"([^"]+)"\s*\{', re.MULTILINE)
+# ``moved`` blocks have no label: their name is "".
+_BLOCK = re.compile(r'^(variable|output|module|moved)(?:\s+"([^"]+)")?\s*\{', re.MULTILINE)
 _ATTRIBUTE = re.compile(r"^  ([a-z_]+)\s*=\s*", re.MULTILINE)
 _HEREDOC = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_]*)\n")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -130,14 +131,14 @@ def _top_level(body: str) -> str:
 
 
 def blocks(text: str, kind: str) -> list[Block]:
-    """Every top-level ``kind`` block (``variable`` or ``output``) in file order."""
+    """Every top-level ``kind`` block (``variable``, ``output``, ``module``, ``moved``) in order."""
     found = []
     for match in _BLOCK.finditer(text):
         if match[1] != kind:
             continue
         end = _skip_braces(text, match.end() - 1)
         body = text[match.end() : end - 1]
-        found.append(Block(kind, match[2], _attributes(_top_level(body))))
+        found.append(Block(kind, match[2] or "", _attributes(_top_level(body))))
     return found
 
 

@@ -1,66 +1,183 @@
-"""The stage roots stay one design: same files, stage differences only in <stage>.tfvars."""
+"""One composition for every stage: environments/stack holds the service, each stage root
+(environments/dev, environments/prod) only what is per stage, and state from before the split
+still finds its resources."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from imgsvc import effects
 from tests.terraform import hcl
-from tests.terraform.tf import ENVIRONMENTS, environment_dirs
+from tests.terraform.tf import ENVIRONMENTS, STACK, stage_dirs
 
-STAGES = [p.name for p in environment_dirs()]
+STAGES = [p.name for p in stage_dirs()]
+# A stage root holds these Terraform files and nothing else: the composition is the stack's.
+STAGE_FILES = {
+    "versions.tf",
+    "providers.tf",
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "moved.tf",
+}
+
+# The top-level module calls and resources of a stage root before environments/stack existed
+# (commit cf91594); moved.tf must take each of them into the stack.
+OLD_MODULE_CALLS = [
+    "originals",
+    "renditions",
+    "uploads",
+    "table",
+    "cdn",
+    "api",
+    "effects_fanout",
+    "uploads_pipeline",
+    "resize",
+    "api_function",
+    "uploads_function",
+]
+OLD_RESOURCES = [
+    "aws_lambda_layer_version.dependencies",
+    "aws_s3_object.web",
+    "aws_s3_object.web_config",
+]
 
 
-def _shared_files(stage: str) -> dict[str, str]:
-    directory = ENVIRONMENTS / stage
-    names = [
-        *directory.glob("*.tf"),
-        directory / ".terraform.lock.hcl",
-        directory / "backend.hcl.example",
-    ]
-    return {p.name: p.read_text() for p in sorted(names) if p.is_file()}
+def _text(directory: Path) -> str:
+    return "\n".join(p.read_text() for p in sorted(directory.glob("*.tf")))
+
+
+def _stack_call(stage: str) -> hcl.Block:
+    (call,) = hcl.read_blocks(ENVIRONMENTS / stage, "module")
+    return call
+
+
+def _moves(stage: str) -> dict[str, str]:
+    blocks = hcl.read_blocks(ENVIRONMENTS / stage, "moved")
+    return {m.attributes["from"]: m.attributes["to"] for m in blocks}
 
 
 def test_there_are_dev_and_prod() -> None:
     assert {"dev", "prod"} <= set(STAGES)
 
 
-def test_every_stage_has_the_same_terraform_files() -> None:
-    reference = _shared_files("dev")
-    for stage in STAGES:
-        files = _shared_files(stage)
-        assert sorted(files) == sorted(reference), stage
-        for name, text in files.items():
-            assert text == reference[name], f"environments/{stage}/{name} differs from dev's"
-
-
-def test_every_stage_has_its_tfvars_and_no_real_backend_config_is_committed() -> None:
+def test_stage_roots_hold_only_what_is_per_stage() -> None:
     for stage in STAGES:
         directory = ENVIRONMENTS / stage
-        tfvars = directory / f"{stage}.tfvars"
-        assert tfvars.is_file(), f"{stage} has no {stage}.tfvars"
-        assert re.search(rf'^name_prefix\s*=\s*"imgsvc-{stage}"', tfvars.read_text(), re.M)
-        example = (directory / "backend.hcl.example").read_text()
-        assert "use_lockfile" in example
+        assert {p.name for p in directory.glob("*.tf")} == STAGE_FILES, stage
+        text = _text(directory)
+        # No resource or data source of its own: everything is in the stack.
+        assert not re.search(r'^(resource|data)\s+"', text, re.M), stage
+        assert re.search(r'^  backend "s3" \{\}$', text, re.M), f"{stage}: partial S3 backend"
+        assert "use_lockfile" in (directory / "backend.hcl.example").read_text()
+        assert not list(directory.glob("*.tfvars")), f"{stage}: settings live in main.tf"
+
+
+def test_each_stage_calls_the_stack_once_with_both_providers() -> None:
+    for stage in STAGES:
+        call = _stack_call(stage)
+        assert call.name == "stack"
+        assert hcl.string_literal(call.attributes["source"]) == "../stack"
+        providers = " ".join(call.attributes["providers"].split())
+        assert providers == "{ aws = aws aws.replica = aws.replica }", stage
+        assert call.attributes["region"] == "local.region"
+        assert call.attributes["replica_region"] == "local.replica_region"
+        providers_tf = (ENVIRONMENTS / stage / "providers.tf").read_text()
+        assert providers_tf.count("region = local.region") == 1, stage
+        assert providers_tf.count("region = local.replica_region") == 1, stage
+        main = (ENVIRONMENTS / stage / "main.tf").read_text()
+        assert re.search(rf'^  name_prefix\s*=\s*"imgsvc-{stage}"$', main, re.M), stage
+
+
+def test_every_stage_argument_is_a_stack_variable() -> None:
+    variables = {v.name for v in hcl.read_blocks(STACK, "variable")}
+    required = {v.name for v in hcl.read_blocks(STACK, "variable") if not v.has_default}
+    for stage in STAGES:
+        arguments = set(_stack_call(stage).attributes) - {"source", "providers"}
+        assert arguments <= variables, f"{stage}: not stack variables: {arguments - variables}"
+        assert required <= arguments, f"{stage}: missing {required - arguments}"
+        # The root's own variables (per run, not per stage) are handed on unchanged.
+        for variable in hcl.read_blocks(ENVIRONMENTS / stage, "variable"):
+            assert _stack_call(stage).attributes[variable.name] == f"var.{variable.name}"
+
+
+def test_prod_keeps_its_data() -> None:
+    call = _stack_call("prod")
+    assert call.attributes.get("deletion_protection_enabled", "true") == "true"
+    assert call.attributes.get("force_destroy", "false") == "false"
+
+
+def test_stage_outputs_are_the_stacks() -> None:
+    stack = {o.name: o for o in hcl.read_blocks(STACK, "output")}
+    for stage in STAGES:
+        outputs = {o.name: o for o in hcl.read_blocks(ENVIRONMENTS / stage, "output")}
+        assert sorted(outputs) == sorted(stack), stage
+        for name, output in outputs.items():
+            assert output.attributes["value"] == f"module.stack.{name}"
+            assert output.description == stack[name].description, f"{stage}: {name}"
+            assert output.attributes.get("sensitive") == stack[name].attributes.get("sensitive")
+
+
+def test_moved_blocks_take_every_old_address_into_the_stack() -> None:
+    old = [f"module.{name}" for name in OLD_MODULE_CALLS] + OLD_RESOURCES
+    old += [f'module.effects["{effect}"]' for effect in effects.EFFECTS]
+    for stage in STAGES:
+        moves = _moves(stage)
+        assert sorted(moves) == sorted(old), stage
+        for source, target in moves.items():
+            assert target.startswith("module.stack."), target
+            name = source.removeprefix("module.")
+            if name in ("api_function", "uploads_function"):
+                assert target == f'module.stack.module.function["{name.removesuffix("_function")}"]'
+            elif name.startswith("effects["):
+                effect = re.findall(r'"([^"]+)"', name)[0]
+                assert target == f'module.stack.module.function["effect-{effect}"]'
+            else:
+                assert target == f"module.stack.{source}"
+    assert _moves("dev") == _moves("prod")
+
+
+def test_moved_targets_exist_in_the_stack() -> None:
+    text = _text(STACK)
+    calls = set(re.findall(r'^module "([^"]+)"', text, re.M))
+    resources = {f"{t}.{n}" for t, n in re.findall(r'^resource "([^"]+)" "([^"]+)"', text, re.M)}
+    functions = (STACK / "functions.tf").read_text()
+    keys = set(re.findall(r"^      ([a-z]+) = \{$", functions, re.M))
+    assert '"effect-${effect}" =>' in functions, "effects are keyed effect-<name>"
+    for stage in STAGES:
+        for target in _moves(stage).values():
+            inner = target.removeprefix("module.stack.")
+            call = re.fullmatch(r'module\.([a-z_]+)(?:\["([^"]+)"\])?', inner)
+            if call is None:
+                assert inner in resources, target
+                continue
+            assert call[1] in calls, target
+            if call[2] is not None:
+                assert call[1] == "function"
+                assert call[2] in keys or call[2].removeprefix("effect-") in effects.EFFECTS
 
 
 def test_gif_effects_are_the_ones_the_lambda_code_registers() -> None:
-    variables = {v.name: v for v in hcl.read_blocks(ENVIRONMENTS / "dev", "variable")}
+    variables = {v.name: v for v in hcl.read_blocks(STACK, "variable")}
     default = re.findall(r'"([a-z0-9-]+)"', variables["gif_effects"].attributes["default"])
     assert tuple(default) == effects.DEFAULT_EFFECTS
-    text = (ENVIRONMENTS / "dev" / "variables.tf").read_text()
+    text = (STACK / "variables.tf").read_text()
     allowed = re.search(r"contains\(\[([^\]]*)\], e\)", text)
     assert allowed, "gif_effects validation lists the allowed effects"
     assert set(re.findall(r'"([a-z0-9-]+)"', allowed[1])) == set(effects.EFFECTS)
 
 
-def test_lock_file_pins_the_provider_with_checksums_for_every_platform() -> None:
-    lock = (ENVIRONMENTS / "dev" / ".terraform.lock.hcl").read_text()
-    assert 'provider "registry.terraform.io/hashicorp/aws"' in lock
-    assert re.search(r'version\s+=\s+"5\.\d+\.\d+"', lock)
-    assert len(re.findall(r'"h1:[A-Za-z0-9+/]{43}="', lock)) >= 1
-    # zh: hashes are the registry's checksums of each platform's zip: any OS can init.
-    assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 10
+def test_lock_files_pin_the_same_provider_with_checksums_for_every_platform() -> None:
+    locks = {stage: (ENVIRONMENTS / stage / ".terraform.lock.hcl").read_text() for stage in STAGES}
+    for lock in locks.values():
+        assert 'provider "registry.terraform.io/hashicorp/aws"' in lock
+        assert re.search(r'version\s+=\s+"5\.\d+\.\d+"', lock)
+        assert len(re.findall(r'"h1:[A-Za-z0-9+/]{43}="', lock)) >= 1
+        # zh: hashes are the registry's checksums of each platform's zip: any OS can init.
+        assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 10
+    # Both stages run the one stack: with one provider version.
+    assert len(set(locks.values())) == 1
 
 
 def test_every_environment_variable_set_is_one_the_code_reads() -> None:
@@ -69,7 +186,6 @@ def test_every_environment_variable_set_is_one_the_code_reads() -> None:
     known = {
         value for name, value in vars(config).items() if name.isupper() and isinstance(value, str)
     }
-    text = "\n".join(p.read_text() for p in (ENVIRONMENTS / "dev").glob("*.tf"))
-    names = set(re.findall(r"^\s*((?:IMGSVC|POWERTOOLS)_[A-Z_]+)\s*=", text, re.M))
-    assert names, "the environment sets the functions' variables"
+    names = set(re.findall(r"^\s*((?:IMGSVC|POWERTOOLS)_[A-Z_]+)\s*=", _text(STACK), re.M))
+    assert names, "the stack sets the functions' variables"
     assert names <= known, f"not in lambda_src/imgsvc/config.py: {sorted(names - known)}"

@@ -1,4 +1,5 @@
-"""Each module's README documents its real interface: the tables match variables.tf/outputs.tf.
+"""Each module's README (and the stack's) documents its real interface: the tables match
+variables.tf/outputs.tf.
 
 Agreed format: a ``## Inputs`` table ``| Name | Description | Type | Default | Required |`` and
 an ``## Outputs`` table ``| Name | Description |``, plus a copyable ``module`` usage example.
@@ -12,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.terraform import hcl
-from tests.terraform.tf import ROOT, module_dirs
+from tests.terraform.tf import ROOT, STACK, module_dirs
 
-MODULES = [p.name for p in module_dirs()]
+# Every module, and environments/stack (the service's composition the stage roots call).
+DOCUMENTED = [p.relative_to(ROOT).as_posix() for p in [*module_dirs(), STACK]]
 INPUT_COLUMNS = ["name", "description", "type", "default", "required"]
 OUTPUT_COLUMNS = ["name", "description"]
 
@@ -61,9 +63,9 @@ def _normal(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.fixture(params=MODULES)
+@pytest.fixture(params=DOCUMENTED)
 def module(request: pytest.FixtureRequest) -> Path:
-    return ROOT / "modules" / str(request.param)
+    return ROOT / str(request.param)
 
 
 def _readme(module: Path) -> str:
@@ -76,9 +78,8 @@ def test_readme_has_a_copyable_usage_example(module: Path) -> None:
     fences = re.findall(r"```(?:hcl|terraform)\n(.*?)```", _readme(module), re.DOTALL)
     usage = [f for f in fences if re.search(r'module\s+"[^"]+"\s*\{', f)]
     assert usage, "README needs a ```hcl block with a module call"
-    assert any(f"modules/{module.name}" in f for f in usage), (
-        "the example's source names the module"
-    )
+    source = '"../stack"' if module == STACK else f'modules/{module.name}"'
+    assert any(source in f for f in usage), "the example's source names the module"
 
 
 def test_inputs_table_matches_variables(module: Path) -> None:

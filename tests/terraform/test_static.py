@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.terraform.tf import ROOT, Terraform, copy_infra, environment_dirs, module_dirs
+from tests.terraform.tf import ROOT, Terraform, copy_infra, module_dirs, stage_dirs
 
 pytestmark = pytest.mark.terraform
 
-ROOTS = [p.relative_to(ROOT).as_posix() for p in [*module_dirs(), *environment_dirs()]]
+# environments/stack is validated as part of every stage root that calls it.
+ROOTS = [p.relative_to(ROOT).as_posix() for p in [*module_dirs(), *stage_dirs()]]
 TESTED_MODULES = [
     p.relative_to(ROOT).as_posix() for p in module_dirs() if list(p.glob("tests/*.tftest.hcl"))
 ]

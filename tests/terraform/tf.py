@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "modules"
 ENVIRONMENTS = ROOT / "environments"
+# The service's composition, which every stage root calls (not a root itself).
+STACK = ENVIRONMENTS / "stack"
 MIRROR = Path(os.environ.get("TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
 INFRA = ("modules", "environments", "openapi.yaml", "web")
 # Never copied: Terraform's working data, state, plans and the real backend settings.
@@ -37,6 +39,11 @@ def module_dirs() -> list[Path]:
 
 def environment_dirs() -> list[Path]:
     return sorted(p for p in ENVIRONMENTS.iterdir() if p.is_dir()) if ENVIRONMENTS.is_dir() else []
+
+
+def stage_dirs() -> list[Path]:
+    """The stage roots (``environments/dev``, ...): every environment folder but the stack."""
+    return [p for p in environment_dirs() if p != STACK]
 
 
 def copy_infra(dest: Path, extra: Sequence[str] = ()) -> Path:

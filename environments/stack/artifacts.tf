@@ -2,7 +2,7 @@
 # architecture they were built for. `make build` writes it; a missing one fails the plan
 # (validations on var.artifacts_dir) with a message saying so.
 locals {
-  artifacts_dir = startswith(var.artifacts_dir, "/") ? var.artifacts_dir : "${path.module}/${var.artifacts_dir}"
+  artifacts_dir = startswith(var.artifacts_dir, "/") ? var.artifacts_dir : "${path.root}/${var.artifacts_dir}"
   manifest      = jsondecode(file("${local.artifacts_dir}/manifest.json"))
   layer_zip     = "${local.artifacts_dir}/${local.manifest.layer.zip}"
 }

@@ -2,7 +2,7 @@
 # where the API and the CDN are. Nothing is uploaded while web/ has no index.html.
 
 locals {
-  web_dir = "${path.module}/../../web"
+  web_dir = "${local.repository_dir}/web"
   # config.js is generated below; a local one (for the local mode) is never uploaded.
   web_files = toset([
     for f in fileset(local.web_dir, "**") : f

@@ -1,0 +1,150 @@
+# The image service's composition: every module of one stage, wired together. Both stage roots
+# (environments/dev, environments/prod) call it once with their settings and providers; see
+# README.md.
+#
+#   API Gateway (openapi.yaml) -> api, resize        CloudFront -> renditions bucket
+#                                                                 `-> resize (function URL, on a miss)
+#   uploads bucket -> SQS -> uploads -> originals bucket -> SNS -> SQS per effect -> effect-<name>
+#                                       `-> replica bucket (second region)
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  # S3 names are global: the account id keeps two accounts' stages apart.
+  bucket_prefix = "${var.name_prefix}-${local.account_id}"
+
+  # Paths into the repository, from the stage root (Terraform's working directory,
+  # environments/<stage>). They are relative to it, as they were when each stage root held this
+  # code, so the file names Terraform keeps in the state (function and layer zips, web files) did
+  # not change when it moved here.
+  repository_dir = "${path.root}/../.."
+}
+
+module "originals" {
+  source = "../../modules/storage-with-replication"
+  providers = {
+    aws         = aws
+    aws.replica = aws.replica
+  }
+
+  bucket_name         = "${local.bucket_prefix}-originals"
+  replica_bucket_name = "${local.bucket_prefix}-replica"
+  force_destroy       = var.force_destroy
+}
+
+module "renditions" {
+  source = "../../modules/bucket"
+
+  bucket_name = "${local.bucket_prefix}-renditions"
+  # Renditions and GIFs are derived data: one version each, made again when missing.
+  versioning_enabled = false
+  policy_documents   = [module.cdn.renditions_bucket_policy_json]
+  force_destroy      = var.force_destroy
+}
+
+module "uploads" {
+  source = "../../modules/bucket"
+
+  bucket_name        = "${local.bucket_prefix}-uploads"
+  versioning_enabled = false
+  # A direct upload moves to the originals within seconds; what is left after a day failed.
+  expiration_rules = [{ prefix = "uploads/", days = 1 }]
+  # Browsers POST the presigned form straight to the bucket.
+  cors_rules = [{
+    allowed_methods = ["POST"]
+    allowed_origins = local.browser_origins
+    allowed_headers = ["*"]
+    expose_headers  = ["ETag", "Location"]
+    max_age_seconds = 3000
+  }]
+  force_destroy = var.force_destroy
+}
+
+module "table" {
+  source = "../../modules/metadata-table"
+
+  table_name                  = "${var.name_prefix}-images"
+  deletion_protection_enabled = var.deletion_protection_enabled
+}
+
+module "cdn" {
+  source = "../../modules/cdn"
+
+  name = var.name_prefix
+  renditions_bucket = {
+    name                 = module.renditions.bucket_name
+    arn                  = module.renditions.bucket_arn
+    regional_domain_name = module.renditions.bucket_regional_domain_name
+  }
+  resize_function = {
+    function_name = module.resize.function_name
+    function_url  = module.resize.function_url
+  }
+  avif_enabled        = var.avif_enabled
+  price_class         = var.cdn_price_class
+  wait_for_deployment = var.cdn_wait_for_deployment
+  force_destroy       = var.force_destroy
+}
+
+locals {
+  cdn_base_url = module.cdn.cdn_base_url
+  # The web page is served by the CDN; other origins (a local page) come from the stage.
+  browser_origins = distinct(concat([local.cdn_base_url], var.cors_origins))
+}
+
+module "api" {
+  source = "../../modules/api"
+
+  name         = "${var.name_prefix}-api"
+  openapi_spec = file("${local.repository_dir}/openapi.yaml")
+  functions = {
+    api    = { invoke_arn = module.function["api"].function_invoke_arn, function_name = module.function["api"].function_name }
+    resize = { invoke_arn = module.resize.function_invoke_arn, function_name = module.resize.function_name }
+  }
+  # resize is also the CDN's origin, so the CDN's URL cannot be in its environment (a cycle):
+  # API Gateway hands it to the function in event.stageVariables instead.
+  stage_variables       = { cdnBaseUrl = local.cdn_base_url }
+  api_key_required      = var.api_key_required
+  usage_plan            = var.usage_plan
+  cors_allowed_origins  = length(local.browser_origins) == 1 ? local.browser_origins : []
+  log_retention_in_days = var.log_retention_in_days
+
+  account_logging_role_enabled = var.api_gateway_logging_role_enabled
+}
+
+# Every new original version fans out to one queue per GIF effect.
+module "effects_fanout" {
+  source = "../../modules/fanout"
+
+  name          = "${var.name_prefix}-originals"
+  bucket_name   = module.originals.bucket_name
+  filter_prefix = "originals/"
+  consumers = {
+    for effect in var.gif_effects : effect => {
+      function_name              = module.function["effect-${effect}"].function_name
+      batch_size                 = 1
+      max_receive_count          = local.max_receive_count
+      visibility_timeout_seconds = 6 * local.sizing.effects.timeout
+    }
+  }
+}
+
+# Direct uploads land in the uploads bucket; one queue feeds the uploads function.
+module "uploads_pipeline" {
+  source = "../../modules/fanout"
+
+  name          = "${var.name_prefix}-uploads"
+  bucket_name   = module.uploads.bucket_name
+  filter_prefix = "uploads/"
+  topic_enabled = false
+  consumers = {
+    uploads = {
+      function_name              = module.function["uploads"].function_name
+      batch_size                 = 5
+      max_receive_count          = local.max_receive_count
+      visibility_timeout_seconds = 6 * local.sizing.uploads.timeout
+    }
+  }
+}

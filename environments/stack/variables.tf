@@ -1,0 +1,211 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, unique per stage and account (for example `imgsvc-dev`). Bucket names add the account id, since S3 names are global."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,18}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-20 lowercase letters, digits and hyphens, start with a letter and end with a letter or digit (it goes into bucket, function and queue names)."
+  }
+}
+
+variable "region" {
+  description = "Main AWS region: the API, the functions, the table and the originals. The same as the aws provider's."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "replica_region" {
+  description = "Region of the originals' replica bucket, the same as the aws.replica provider's; must differ from region."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.replica_region)) && var.replica_region != var.region
+    error_message = "replica_region must be an AWS region name such as eu-central-1, different from region."
+  }
+}
+
+variable "artifacts_dir" {
+  description = "Directory with build.py's output (manifest.json, the function zips and the layer), relative to the stage root's directory (environments/<stage>, where Terraform runs) or absolute."
+  type        = string
+  default     = "../../dist"
+  nullable    = false
+
+  validation {
+    condition     = fileexists("${var.artifacts_dir}/manifest.json")
+    error_message = "There are no Lambda artifacts (manifest.json is missing in artifacts_dir): run `make build` first."
+  }
+
+  validation {
+    condition = !fileexists("${var.artifacts_dir}/manifest.json") || try(alltrue(concat(
+      [for name in ["api", "resize", "uploads", "effects"] : fileexists("${var.artifacts_dir}/${jsondecode(file("${var.artifacts_dir}/manifest.json")).functions[name].zip}")],
+      [fileexists("${var.artifacts_dir}/${jsondecode(file("${var.artifacts_dir}/manifest.json")).layer.zip}")],
+    )), false)
+    error_message = "The Lambda artifacts are incomplete (a function zip or the dependencies layer listed in manifest.json is missing): run `make build` first."
+  }
+}
+
+variable "gif_effects" {
+  description = "GIF effects to produce for every new image version; one SQS consumer function each. Names are those registered in lambda_src/imgsvc/effects.py."
+  type        = list(string)
+  default     = ["zoom", "spin", "hue"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for e in var.gif_effects : contains(["zoom", "spin", "hue"], e)]) && length(distinct(var.gif_effects)) == length(var.gif_effects)
+    error_message = "gif_effects must be distinct names from: zoom, spin, hue."
+  }
+}
+
+variable "gif_settings" {
+  description = "Size of the GIFs: the square box they fit in (pixels), the number of frames and each frame's duration (ms)."
+  type = object({
+    box      = optional(number, 400)
+    frames   = optional(number, 16)
+    frame_ms = optional(number, 80)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      var.gif_settings.box >= 16 && var.gif_settings.box <= 2048,
+      var.gif_settings.frames >= 2 && var.gif_settings.frames <= 240,
+      var.gif_settings.frame_ms >= 20 && var.gif_settings.frame_ms <= 655350,
+    ])
+    error_message = "gif_settings: box 16-2048 pixels, frames 2-240, frame_ms 20-655350."
+  }
+}
+
+variable "avif_enabled" {
+  description = "Serve AVIF renditions to browsers that accept them (before WebP). Smaller files, but slower to encode on a cache miss. Sets both the CDN's format negotiation and the resize function's."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "cors_origins" {
+  description = "Extra browser origins allowed to call the API and POST direct uploads (the CDN's own origin, which serves the web page, is always allowed). For example [\"http://127.0.0.1:8080\"] for a page served locally."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for o in var.cors_origins : can(regex("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", o))])
+    error_message = "Each CORS origin must be scheme://host[:port] without a path or trailing slash."
+  }
+}
+
+variable "api_key_required" {
+  description = "Require the API key (x-api-key) on write operations. Read it with `terraform output -raw api_key`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "usage_plan" {
+  description = "Quota and throttling of the API key: requests per quota_period (DAY, WEEK or MONTH), steady rate per second and burst."
+  type = object({
+    quota_limit          = optional(number, 10000)
+    quota_period         = optional(string, "DAY")
+    throttle_rate_limit  = optional(number, 10)
+    throttle_burst_limit = optional(number, 20)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "api_gateway_logging_role_enabled" {
+  description = "Create the IAM role API Gateway writes its logs with and register it in the account's API Gateway settings (one setting per account and region). The API's access logs need it. Turn it on in exactly one stage per account and region, and leave it off where the account already has one."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "functions" {
+  description = "Sizing of each function: memory in MB (CPU scales with it), timeout in seconds, reserved concurrency (null: unreserved). The effects entry applies to every effect function."
+  type = object({
+    api = optional(object({
+      memory_size                    = optional(number, 1024)
+      timeout                        = optional(number, 29)
+      reserved_concurrent_executions = optional(number)
+    }), {})
+    resize = optional(object({
+      memory_size                    = optional(number, 2048)
+      timeout                        = optional(number, 29)
+      reserved_concurrent_executions = optional(number)
+    }), {})
+    uploads = optional(object({
+      memory_size                    = optional(number, 1024)
+      timeout                        = optional(number, 60)
+      reserved_concurrent_executions = optional(number)
+    }), {})
+    effects = optional(object({
+      memory_size                    = optional(number, 2048)
+      timeout                        = optional(number, 120)
+      reserved_concurrent_executions = optional(number)
+    }), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.functions.api.timeout <= 29 && var.functions.resize.timeout <= 29
+    error_message = "functions.api.timeout and functions.resize.timeout can be at most 29 seconds: API Gateway gives up after 29."
+  }
+}
+
+variable "log_level" {
+  description = "Level of the functions' structured logs (POWERTOOLS_LOG_LEVEL)."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "deletion_protection_enabled" {
+  description = "Protect the metadata table from deletion (turn on in production)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete buckets that still hold objects. Only for throwaway stages: it deletes every image."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the functions' and the API's log groups, in days."
+  type        = number
+  default     = 30
+  nullable    = false
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class: PriceClass_100 (North America, Europe), PriceClass_200 or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+  nullable    = false
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cdn_price_class)
+    error_message = "cdn_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "cdn_wait_for_deployment" {
+  description = "Wait for CloudFront to finish deploying (up to ~15 minutes) before apply returns."
+  type        = bool
+  default     = true
+  nullable    = false
+}
