@@ -42,7 +42,9 @@ locals {
         policy_json = data.aws_iam_policy_document.api.json
         environment = {
           IMGSVC_CDN_BASE_URL = local.cdn_base_url
-          IMGSVC_CORS_ORIGINS = join(",", local.browser_origins)
+          # DELETE /images/{id} invalidates the image's renditions and GIFs at the edges.
+          IMGSVC_CDN_DISTRIBUTION_ID = module.cdn.distribution_id
+          IMGSVC_CORS_ORIGINS        = join(",", local.browser_origins)
         }
       }
       uploads = {

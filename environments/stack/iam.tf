@@ -83,6 +83,14 @@ data "aws_iam_policy_document" "api" {
     actions   = ["s3:ListBucket"]
     resources = [local.uploads_arn, local.renditions_arn]
   }
+
+  # DELETE /images/{id}: the edges forget the image's renditions and GIFs (a CloudFront
+  # invalidation; its paths cannot be narrowed by IAM, the distribution can).
+  statement {
+    sid       = "InvalidateEdgeCaches"
+    actions   = ["cloudfront:CreateInvalidation"]
+    resources = [module.cdn.distribution_arn]
+  }
 }
 
 data "aws_iam_policy_document" "resize" {

@@ -70,7 +70,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         IMGSVC_CORS_ORIGINS=site_origin,
     )
     try:
-        # What environments/*/web.tf uploads: web/* but a local config.js, and a generated one.
+        # What environments/stack/web.tf uploads: web/* but a local config.js, and a generated one.
         site = tmp_path_factory.mktemp("site")
         for path in sorted(WEB_DIR.iterdir()):
             if path.is_file() and path.name != "config.js" and not path.name.startswith("."):
