@@ -21,11 +21,14 @@ import io
 import re
 import struct
 import warnings
-import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from zlib_ng import zlib_ng
+
+from imgsvc import pngrows
 from imgsvc.errors import BadRequest, UnprocessableImage, UnsupportedMediaType
+from imgsvc.pngrows import ZlibError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -244,7 +247,7 @@ def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | N
         where = "" if len(streams) == 1 else f" of frame {index + 1}"
         try:
             found = _inflated_size(parts, needed)
-        except zlib.error as exc:
+        except ZlibError as exc:
             return f"the compressed pixel data{where} is not a valid zlib stream ({exc})"
         if found < needed:
             return (
@@ -257,8 +260,6 @@ def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | N
 def _png_chunks(data: bytes) -> list[tuple[bytes, memoryview]]:
     """The (type, payload) chunks before IEND (:func:`imgsvc.pngrows.chunks`);
     UnprocessableImage when one is cut short or fails its CRC, or the file ends before IEND."""
-    from imgsvc import pngrows
-
     try:
         return pngrows.chunks(data)
     except pngrows.CorruptPng as exc:
@@ -281,8 +282,8 @@ def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> in
 
 def _inflated_size(parts: list[memoryview], needed: int) -> int:
     """How many bytes the zlib stream in ``parts`` inflates to, counting no further than
-    ``needed``; zlib.error for data that is not a zlib stream."""
-    inflater = zlib.decompressobj()
+    ``needed``; :data:`ZlibError` for data that is not a zlib stream."""
+    inflater = zlib_ng.decompressobj()
     total = 0
     for part in parts:
         pending: bytes | memoryview = part
