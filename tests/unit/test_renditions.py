@@ -555,3 +555,28 @@ def test_too_many_pixels_are_refused_before_decoding() -> None:
         render(data, Size(256, None), PNG, max_pixels=50_000_000)
     assert caught.value.code == "image_too_large"
     assert "400000000" in caught.value.message
+
+
+@pytest.mark.parametrize("size", [(800, 600), (803, 601), (17, 9)])
+def test_jpeg_decodes_at_three_eighths_between_a_half_and_a_quarter(
+    size: tuple[int, int],
+) -> None:
+    width, height = size
+    data = imagegen.encode(Image.new("RGB", size, (250, 250, 250)), "JPEG", quality=95)
+    wanted = (math.ceil(width * 3 / 8), math.ceil(height * 3 / 8))  # more than a quarter
+    image = Image.open(io.BytesIO(data))
+
+    assert renditions._draft(image, wanted) == 3 / 8
+    assert image.size == wanted
+    image.load()
+
+    # libjpeg wrote every row and column Pillow allocated: none is left black at the edges.
+    assert min(min(band) for band in image.getextrema()) > 200  # type: ignore[arg-type]
+
+
+def test_jpeg_renditions_from_three_eighths_match_the_naive_resize() -> None:
+    data = imagegen.jpeg(1600, 1200, quality=92)
+    rendition = render(data, Size(512, 512), JPEG)  # 3/8 of 1600 is 600: enough for 512
+
+    assert (rendition.width, rendition.height) == (512, 384)
+    assert psnr(decode(rendition.data), reference(data, (512, 384))) > 32
