@@ -24,8 +24,8 @@ Pixels (:func:`render`)
     format: one frame bounds each request's time and memory, and animation is the job of the
     GIF effects.
 
-Speed and memory: JPEG is decoded at 1/2, 1/4 or 1/8 scale by the decoder itself
-(``Image.draft``), so a 12 MP photo never exists at full size in memory; what is left is a
+Speed and memory: JPEG is decoded at 1/2, 3/8, 1/4 or 1/8 scale by the decoder itself
+(:func:`_draft`), so a 12 MP photo never exists at full size in memory; what is left is a
 bicubic resample of a region (``resize(box=...)``, with Pillow's whole-factor pre-reduction for
 large ratios), done in bands of bounded memory. A PNG cannot be decoded at a smaller scale, but
 it need not exist whole either: :mod:`imgsvc.pngrows` decodes it band by band, as the resampler
