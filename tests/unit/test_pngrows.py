@@ -61,9 +61,11 @@ def test_streamed_png_renditions_equal_the_whole_image_ones(mode: str, size: Siz
 
     got, expected = pixels(streamed.data), pixels(reference.data)
     assert (got.mode, got.size) == (expected.mode, expected.size)
-    # The same resampling, band by band: equal but for rounding where a band's box is shifted
-    # into its window (a few pixels 1 apart once some library has changed the FPU's modes).
-    assert max_difference(got, expected) <= 1
+    # The same resampling in other bands (a PNG's are smaller): equal but for rounding at band
+    # edges, where Pillow's whole-factor reduction aligns its blocks to each band's region. Seen
+    # premultiplied, as it shows: unpremultiplied, a colour under alpha 1/255 can be anything.
+    seen = {"RGBA": "RGBa", "LA": "La"}.get(mode, mode)
+    assert max_difference(got.convert(seen), expected.convert(seen)) <= 2
 
 
 def max_difference(a: Image.Image, b: Image.Image) -> int:
