@@ -24,11 +24,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zlib_ng import zlib_ng
-
-from imgsvc import pngrows
 from imgsvc.errors import BadRequest, UnprocessableImage, UnsupportedMediaType
-from imgsvc.pngrows import ZlibError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -219,6 +215,8 @@ _INFLATE_STEP = 1 << 20
 def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | None:
     """Why the PNG's pixel data is shorter than its header says (each frame's, for APNG), or
     None when every frame's zlib stream inflates to at least the bytes its rows need."""
+    from imgsvc import pngrows  # deferred: only PNG uploads need it (cold start)
+
     header = b""
     frame: tuple[int, int] | None = None
     streams: list[tuple[int, int, list[memoryview]]] = []  # width, height, compressed parts
@@ -247,7 +245,7 @@ def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | N
         where = "" if len(streams) == 1 else f" of frame {index + 1}"
         try:
             found = _inflated_size(parts, needed)
-        except ZlibError as exc:
+        except pngrows.ZlibError as exc:
             return f"the compressed pixel data{where} is not a valid zlib stream ({exc})"
         if found < needed:
             return (
@@ -260,6 +258,8 @@ def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | N
 def _png_chunks(data: bytes) -> list[tuple[bytes, memoryview]]:
     """The (type, payload) chunks before IEND (:func:`imgsvc.pngrows.chunks`);
     UnprocessableImage when one is cut short or fails its CRC, or the file ends before IEND."""
+    from imgsvc import pngrows
+
     try:
         return pngrows.chunks(data)
     except pngrows.CorruptPng as exc:
@@ -282,7 +282,9 @@ def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> in
 
 def _inflated_size(parts: list[memoryview], needed: int) -> int:
     """How many bytes the zlib stream in ``parts`` inflates to, counting no further than
-    ``needed``; :data:`ZlibError` for data that is not a zlib stream."""
+    ``needed``; :data:`imgsvc.pngrows.ZlibError` for data that is not a zlib stream."""
+    from zlib_ng import zlib_ng
+
     inflater = zlib_ng.decompressobj()
     total = 0
     for part in parts:

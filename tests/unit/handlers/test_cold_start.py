@@ -17,8 +17,9 @@ import pytest
 from imgsvc_local import backend
 
 LAMBDA_SRC = Path(__file__).resolve().parents[3] / "lambda_src"
-# Never at import: boto3 (clients are made on first use) and Pillow (decoding happens per request).
-ALWAYS_DEFERRED = ("boto3", "PIL")
+# Never at import: boto3 (clients are made on first use), Pillow and zlib-ng (decoding happens
+# per request).
+ALWAYS_DEFERRED = ("boto3", "PIL", "zlib_ng")
 
 
 def loaded_by_import(module: str, watched: tuple[str, ...]) -> list[str]:
