@@ -34,6 +34,20 @@ def create(api: str, data: bytes, name: str = "photo.jpg", **headers: str) -> di
     return response.json()  # type: ignore[no-any-return]
 
 
+def update(
+    api: str, image_id: str, data: bytes, content_type: str, **headers: str
+) -> dict[str, Any]:
+    """PUT a new version of ``image_id``; its record (the PUT must succeed)."""
+    response = requests.put(
+        f"{api}/images/{image_id}",
+        data=data,
+        headers={"Content-Type": content_type, **headers},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
 def content_sha256(api: str, image_id: str, version: int | None = None) -> str:
     params = {"version": version} if version is not None else {}
     response = requests.get(f"{api}/images/{image_id}/content", params=params, timeout=30)

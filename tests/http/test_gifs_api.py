@@ -15,7 +15,7 @@ import requests
 from PIL import Image
 
 from tests.http.conftest import LocalMode
-from tests.http.support import assert_error, create
+from tests.http.support import assert_error, create, update
 from tests.support import imagegen
 
 pytestmark = pytest.mark.http
@@ -76,13 +76,7 @@ def test_every_effect_of_a_new_image_becomes_an_animated_gif(
 def test_gifs_follow_the_latest_version(api: str) -> None:
     record = create(api, imagegen.jpeg(200, 150, seed=8))
     wait_until_settled(api, record["id"])
-    response = requests.put(
-        f"{api}/images/{record['id']}",
-        data=imagegen.png(120, 160, seed=9),
-        headers={"Content-Type": "image/png"},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
+    update(api, record["id"], imagegen.png(120, 160, seed=9), "image/png")
     body = wait_until_settled(api, record["id"])
     assert body["version"] == 2
     assert {state["status"] for state in body["effects"].values()} == {"ready"}

@@ -12,7 +12,7 @@ import requests
 from requests_toolbelt import MultipartEncoder
 
 from tests.http.conftest import LocalMode
-from tests.http.support import assert_error, content_sha256, create, snapshot
+from tests.http.support import assert_error, content_sha256, create, snapshot, update
 from tests.support import imagegen
 from tests.support.pngbytes import png_with_short_pixel_data
 
@@ -77,14 +77,7 @@ def test_updates_make_versions_and_every_version_stays_readable(api: str) -> Non
     first_bytes, second_bytes = imagegen.jpeg(320, 240, seed=1), imagegen.webp(200, 150, seed=2)
     first = create(api, first_bytes, name="a.jpg", **{"x-meta-author": "Ann"})
     image_id = first["id"]
-    response = requests.put(
-        f"{api}/images/{image_id}",
-        data=second_bytes,
-        headers={"Content-Type": "image/webp"},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    second = response.json()
+    second = update(api, image_id, second_bytes, "image/webp")
     assert second["version"] == 2
     assert second["id"] == image_id
     assert second["name"] == "a.jpg"

@@ -23,7 +23,7 @@ from imgsvc import renditions
 from imgsvc.repository import Repository
 from imgsvc_local import backend, cdn
 from tests.http.conftest import REPO, LocalMode
-from tests.http.support import assert_error, create
+from tests.http.support import assert_error, create, update
 from tests.support import imagegen
 
 http = pytest.mark.http
@@ -182,13 +182,7 @@ def test_an_update_gets_new_renditions_and_the_old_version_keeps_its_own(api: st
     old_url = resize(api, "200x200", record["id"]).headers["Location"]
     old = cdn_get(old_url)
     assert decode(old.content).size == (200, 150)
-    updated = requests.put(
-        f"{api}/images/{record['id']}",
-        data=imagegen.png(300, 600, seed=26),
-        headers={"Content-Type": "image/png"},
-        timeout=30,
-    )
-    assert updated.status_code == 200, updated.text
+    update(api, record["id"], imagegen.png(300, 600, seed=26), "image/png")
     new_url = resize(api, "200x200", record["id"]).headers["Location"]
     assert new_url == f"{api}/cdn/r/{record['id']}/2/200x200"
     assert decode(cdn_get(new_url).content).size == (100, 200)
