@@ -67,15 +67,14 @@ _ENCODERS: Final = {**ORIGINAL_TYPES, "image/avif": "AVIF"}
 # Encoder settings, measured with `python -m bench resize` (its last table). WebP (and AVIF)
 # is what browsers get, so its bytes count on every view: libwebp's default method 4. JPEG and
 # PNG serve the few clients without WebP, so they favour latency: optimized Huffman tables but
-# no progressive scans (3% smaller for 2-3x the encode time), and zlib level 1 (level 6 makes
-# files 5-17% smaller for 2-4x the time, hundreds of ms on a 1024 px photo). AVIF at speed 8
-# is about a third smaller than WebP for 1.5x its time; speed 6 is 3x slower still.
+# no progressive scans (3% smaller for 2-3x the encode time), and PNG at zlib-ng level 2 on
+# every core (imgsvc.pngsave; levels 3 to 6 make files 5-10% smaller for 1.1-3x the time). AVIF
+# at speed 8 is about a third smaller than WebP for 1.5x its time; speed 6 is 3x slower still.
 JPEG_QUALITY: Final = 82
 WEBP_QUALITY: Final = 80
 WEBP_METHOD: Final = 4
 AVIF_QUALITY: Final = 60
 AVIF_SPEED: Final = 8
-PNG_COMPRESS_LEVEL: Final = 1
 # Resampling: Pillow's thumbnail defaults. After the decoder's DCT scaling the filter has less
 # than a factor of 2 left to do, where BICUBIC is within 44 dB of LANCZOS at half its cost; for
 # larger ratios Pillow first reduces by whole factors, leaving at least REDUCING_GAP to filter.
@@ -422,7 +421,9 @@ def _encode(image: Image.Image, content_type: str) -> bytes:
             image = image.convert("RGBA" if "A" in image.mode else "RGB")
         image.save(out, fmt, quality=AVIF_QUALITY, speed=AVIF_SPEED)
     elif fmt == "PNG":
-        image.save(out, fmt, compress_level=PNG_COMPRESS_LEVEL)
+        from imgsvc import pngsave  # Pillow filters, zlib-ng deflates, in strips on every core
+
+        return pngsave.encode(image)
     else:  # GIF: an adaptive palette, the transparent index where alpha is below half
         alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
         paletted = image.convert("RGB").quantize(255 if alpha else 256, Image.Quantize.MEDIANCUT)

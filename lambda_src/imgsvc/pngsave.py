@@ -1,0 +1,119 @@
+"""Encode a PNG on every core: Pillow filters the rows, zlib-ng deflates them, a strip at a time.
+
+Pillow's PNG encoder runs on one thread and spends its time in two steps of about equal cost: it
+picks a filter for each row (libpng's heuristic: the least sum of absolute differences) and it
+deflates the filtered rows with the system zlib. Both steps work row by row, so the image can be
+cut into strips of rows and each strip done on its own thread (Pillow and zlib-ng release the
+GIL), like pigz does for gzip:
+
+- a strip's rows are filtered by Pillow's own encoder at level 0, with the row above the strip
+  put first so that the strip's first row is filtered against its real neighbour; the stored
+  (level 0) stream is inflated back to the filtered bytes and that extra row dropped;
+- zlib-ng deflates each strip as raw deflate; every strip but the last ends with a sync flush
+  (byte-aligned, not final), so the strips concatenate into one deflate stream;
+- the zlib stream's Adler-32 is combined from the strips' (zlib's ``adler32_combine``).
+
+The file holds ``IHDR``, one ``IDAT`` and ``IEND``: no metadata, as renditions want. Modes other
+than 8-bit ``L``, ``LA``, ``RGB`` and ``RGBA`` are saved by Pillow as before.
+
+Measured with ``bench/resize.py`` on a 1024x768 RGBA photo (2 cores): 55 ms against Pillow's 100
+ms at level 1, and 4% smaller; zlib-ng's level 1 is a different strategy (static Huffman codes)
+whose files are 50% larger, so :data:`LEVEL` is 2.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Final
+
+from zlib_ng import zlib_ng as zlib
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+LEVEL: Final = 2
+# Raw bytes of rows per strip: enough to keep zlib-ng's window busy (its 32 KiB history restarts
+# with each strip), small enough that a few strips in flight cost little memory.
+STRIP_BYTES: Final = 256 * 1024
+MAX_THREADS: Final = 4
+_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+_COLOUR_TYPES: Final = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
+_ZLIB_HEADER: Final = b"\x78\x01"  # deflate, 32 KiB window, "fastest" level hint
+_ADLER_BASE: Final = 65521
+
+
+def threads() -> int:
+    """The threads an encode may use: the CPUs this process may run on, at most MAX_THREADS."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        available = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, available))
+
+
+def encode(image: Image.Image, *, level: int = LEVEL, workers: int | None = None) -> bytes:
+    """``image`` as PNG bytes, deflated at zlib-ng ``level`` on up to ``workers`` threads
+    (default :func:`threads`). Modes this module does not stream are saved by Pillow."""
+    if image.mode not in _COLOUR_TYPES or 0 in image.size:
+        out = io.BytesIO()
+        image.save(out, "PNG", compress_level=min(level, 9))
+        return out.getvalue()
+    image.load()  # once, before the threads share it
+    width, height = image.size
+    row_bytes = len(image.mode) * width
+    rows = max(1, STRIP_BYTES // row_bytes)
+    tops = range(0, height, rows)
+
+    def strip(top: int) -> tuple[bytes, int, int]:
+        return _strip(image, top, min(height, top + rows), level)
+
+    workers = threads() if workers is None else max(1, workers)
+    if workers == 1 or len(tops) == 1:
+        parts = [strip(top) for top in tops]
+    else:
+        with ThreadPoolExecutor(min(workers, len(tops)), "png-strip") as pool:
+            parts = list(pool.map(strip, tops))
+    adler = 1
+    for _, piece_adler, length in parts:
+        adler = adler32_combine(adler, piece_adler, length)
+    stream = b"".join([_ZLIB_HEADER, *(deflated for deflated, _, _ in parts)])
+    header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPES[image.mode], 0, 0, 0)
+    return b"".join(
+        [
+            _SIGNATURE,
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", stream + struct.pack(">I", adler)),
+            _chunk(b"IEND", b""),
+        ]
+    )
+
+
+def _strip(image: Image.Image, top: int, bottom: int, level: int) -> tuple[bytes, int, int]:
+    """Rows ``top`` to ``bottom`` filtered and deflated: ``(raw deflate, Adler-32, length)``."""
+    above = 1 if top else 0
+    rows = image.crop((0, top - above, image.width, bottom))
+    # Pillow's zip encoder at level 0: PNG-filtered rows in stored deflate blocks.
+    filtered = memoryview(zlib.decompress(rows.tobytes("zip", image.mode, False, 0)))
+    del rows
+    if above:
+        filtered = filtered[len(image.mode) * image.width + 1 :]
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, 9, zlib.Z_FILTERED)
+    deflated = compressor.compress(filtered)
+    deflated += compressor.flush(zlib.Z_FINISH if bottom == image.height else zlib.Z_SYNC_FLUSH)
+    return deflated, zlib.adler32(filtered), len(filtered)
+
+
+def adler32_combine(first: int, second: int, second_length: int) -> int:
+    """The Adler-32 of two byte strings joined, from each one's and the second's length."""
+    remainder = second_length % _ADLER_BASE
+    low = (first & 0xFFFF) + (second & 0xFFFF) + _ADLER_BASE - 1
+    high = remainder * (first & 0xFFFF) + (first >> 16) + (second >> 16) + _ADLER_BASE - remainder
+    return (low % _ADLER_BASE) | ((high % _ADLER_BASE) << 16)
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(payload, zlib.crc32(kind))
+    return b"".join([struct.pack(">I", len(payload)), kind, payload, struct.pack(">I", crc)])
