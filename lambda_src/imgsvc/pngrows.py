@@ -16,11 +16,14 @@ before. Data that does not inflate to every row, or whose chunks fail their CRC,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Final
 
 # zlib-ng: the same streams as zlib, inflated about 1.4x as fast (bench/resize.py's PNG).
 from zlib_ng import zlib_ng as zlib
+
+from imgsvc.pngsave import threads
 
 # What zlib-ng raises for data that does not inflate (its stub types it as an instance).
 ZlibError: type[Exception] = zlib.error  # type: ignore[assignment]
@@ -91,6 +94,23 @@ class PngRows:
         self._decode(bottom, keep_from=top)
         assert self._window is not None
         return self._window, self._start
+
+    def windows(self, spans: Sequence[tuple[int, int]]) -> Iterator[tuple[Image.Image, int]]:
+        """:meth:`rows` of each ``(top, bottom)`` span in turn, the next one decoded on a
+        second thread while the caller works on the current one (when the process has a second
+        CPU). A window is never changed once made, so the two threads share none being written.
+        """
+        if len(spans) < 2 or threads() < 2:
+            yield from (self.rows(top, bottom) for top, bottom in spans)
+            return
+        with ThreadPoolExecutor(1, "png-rows") as pool:
+            ahead = pool.submit(self.rows, *spans[0])
+            for span in spans[1:]:
+                current = ahead.result()
+                ahead = pool.submit(self.rows, *span)
+                yield current
+                del current  # the caller is done with it: it need not outlive the wait
+            yield ahead.result()
 
     def _decode(self, bottom: int, *, keep_from: int) -> None:
         """Decode the rows up to ``bottom`` into a new window that also holds the rows already

@@ -39,7 +39,7 @@ import io
 import math
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -474,12 +474,17 @@ def _is_copy(size: tuple[int, int], box: tuple[float, float, float, float]) -> b
     return (right - left, bottom - top) == size and all(float(e).is_integer() for e in box)
 
 
-def _rows(source: Image.Image | PngRows, top: int, bottom: int) -> tuple[Image.Image, int]:
-    """An image holding at least rows ``top`` to ``bottom`` of ``source``, and the row it
-    starts at."""
+def _windows(
+    source: Image.Image | PngRows, spans: Sequence[tuple[int, int]]
+) -> Iterator[tuple[Image.Image, int]]:
+    """For each ``(top, bottom)`` span of rows, an image holding at least those rows of
+    ``source`` and the row it starts at (a PNG's next window is decoded while this one is
+    resampled)."""
     from PIL import Image
 
-    return (source, 0) if isinstance(source, Image.Image) else source.rows(top, bottom)
+    if isinstance(source, Image.Image):
+        return ((source, 0) for _ in spans)
+    return source.windows(spans)
 
 
 def _resample(
@@ -513,6 +518,7 @@ def _resample(
     margin_x = math.ceil(4 * max(scale_x, 1.0)) + 2
     margin_y = math.ceil(4 * max(scale_y, 1.0)) + 2
     result = Image.new(source.mode, size)
+    bands = []
     for first in range(0, out_h, band_rows):
         last = min(out_h, first + band_rows)
         band = (left, top + first * scale_y, right, top + last * scale_y)
@@ -522,7 +528,9 @@ def _resample(
             min(width, math.ceil(band[2]) + margin_x),
             min(height, math.ceil(band[3]) + margin_y),
         )
-        rows, first_row = _rows(source, region[1], region[3])
+        bands.append((first, last, band, region))
+    windows = _windows(source, [(region[1], region[3]) for *_, region in bands])
+    for (first, last, band, region), (rows, first_row) in zip(bands, windows, strict=True):
         if rows.mode != source.mode:  # a PNG's rows, premultiplied as they were decoded
             shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
             part = rows.resize(

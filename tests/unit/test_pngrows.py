@@ -91,6 +91,35 @@ def test_rows_are_served_in_windows_not_the_whole_image() -> None:
     assert max(heights) <= 201
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_windows_hold_each_span_whether_decoded_ahead_or_not(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pngrows, "threads", lambda: threads)
+    data = imagegen.encode(picture("LA", (300, 2000)), "PNG")
+    rows = pngrows.open_rows(Image.open(io.BytesIO(data)), data)
+    assert rows is not None
+    reference = pixels(data).convert("La")
+    spans = [(top, min(2000, top + 200)) for top in range(0, 2000, 150)]
+    for (top, bottom), (window, first) in zip(spans, rows.windows(spans), strict=True):
+        got = window.crop((0, top - first, 300, bottom - first))
+        assert got.tobytes() == reference.crop((0, top, 300, bottom)).tobytes()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_damage_found_while_decoding_ahead_reaches_the_caller(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pngrows, "threads", lambda: threads)
+    data = png_with_short_pixel_data(imagegen.encode(picture("RGB", (300, 2000)), "PNG"), 900)
+    rows = pngrows.open_rows(Image.open(io.BytesIO(data)), data)
+    assert rows is not None
+    windows = rows.windows([(0, 500), (400, 1000), (900, 1500)])
+    assert next(windows)[1] == 0  # the first 500 rows are there
+    with pytest.raises(pngrows.CorruptPng, match="ends before the last row"):
+        list(windows)
+
+
 def test_rows_cannot_go_back() -> None:
     data = imagegen.encode(picture("RGB"), "PNG")
     rows = pngrows.open_rows(Image.open(io.BytesIO(data)), data)
