@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from PIL import Image
 
 LEVEL: Final = 2
-# Raw bytes of rows per strip: enough to keep zlib-ng's window busy (its 32 KiB history restarts
-# with each strip), small enough that a few strips in flight cost little memory.
-STRIP_BYTES: Final = 256 * 1024
+# Raw bytes of rows per strip. Each strip restarts zlib-ng's 32 KiB history, and each one in
+# flight holds about four copies of itself. Measured on bench/resize.py's 1024 px RGBA rendition:
+# at 128 KiB files are 0.5% larger than from one strip, and the rendition's peak memory is 6.7 MB
+# (7.1 at 256 KiB), at the same speed.
+STRIP_BYTES: Final = 128 * 1024
 MAX_THREADS: Final = 4
 _SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES: Final = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
@@ -71,24 +73,31 @@ def encode(image: Image.Image, *, level: int = LEVEL, workers: int | None = None
         return _strip(image, top, min(height, top + rows), level)
 
     workers = threads() if workers is None else max(1, workers)
-    if workers == 1 or len(tops) == 1:
-        parts = [strip(top) for top in tops]
-    else:
-        with ThreadPoolExecutor(min(workers, len(tops)), "png-strip") as pool:
-            parts = list(pool.map(strip, tops))
-    adler = 1
-    for _, piece_adler, length in parts:
-        adler = adler32_combine(adler, piece_adler, length)
-    stream = b"".join([_ZLIB_HEADER, *(deflated for deflated, _, _ in parts)])
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPES[image.mode], 0, 0, 0)
-    return b"".join(
-        [
-            _SIGNATURE,
-            _chunk(b"IHDR", header),
-            _chunk(b"IDAT", stream + struct.pack(">I", adler)),
-            _chunk(b"IEND", b""),
-        ]
-    )
+    out = io.BytesIO()
+    out.write(_SIGNATURE)
+    out.write(_chunk(b"IHDR", header))
+    idat_start = out.tell()
+    out.write(b"\0\0\0\0IDAT" + _ZLIB_HEADER)  # the length is filled in at the end
+    adler = 1
+    workers = min(workers, len(tops))
+    with ThreadPoolExecutor(workers, "png-strip") as pool:
+        # Strips are written as they come, in order, so only the output and the strips being
+        # worked on are in memory.
+        for deflated, strip_adler, length in (
+            pool.map(strip, tops) if workers > 1 else map(strip, tops)
+        ):
+            out.write(deflated)
+            adler = adler32_combine(adler, strip_adler, length)
+    out.write(struct.pack(">I", adler))
+    idat_end = out.tell()
+    view = out.getbuffer()
+    view[idat_start : idat_start + 4] = struct.pack(">I", idat_end - idat_start - 8)
+    crc = zlib.crc32(view[idat_start + 4 : idat_end])
+    del view
+    out.write(struct.pack(">I", crc))
+    out.write(_chunk(b"IEND", b""))
+    return out.getvalue()
 
 
 def _strip(image: Image.Image, top: int, bottom: int, level: int) -> tuple[bytes, int, int]:

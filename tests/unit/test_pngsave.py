@@ -8,6 +8,7 @@ import random
 import zlib
 
 import pytest
+from bench.common import MB, peak_memory
 from PIL import Image, ImageDraw
 
 from imgsvc import pngrows, pngsave
@@ -109,3 +110,28 @@ def test_an_image_not_yet_decoded_is_decoded_once_before_the_threads() -> None:
     data = imagegen.encode(picture("RGB", (303, 157)), "PNG")
     lazy = Image.open(io.BytesIO(data))  # as a rendition that needs no resampling passes it
     assert decoded(pngsave.encode(lazy, workers=4)).tobytes() == decoded(data).tobytes()
+
+
+def gradient_rgba(side: int) -> Image.Image:
+    """Made in place, so that making it needs no more memory than the image itself."""
+    image = Image.new("RGBA", (side, side), (20, 40, 60, 255))
+    draw = ImageDraw.Draw(image)
+    for step in range(0, side, 16):
+        draw.line((0, step, side, side - step), fill=(step % 256, 90, 200, step % 200), width=5)
+    return image
+
+
+def make_only(side: int) -> None:
+    gradient_rgba(side)
+
+
+def make_and_encode(side: int) -> None:
+    pngsave.encode(gradient_rgba(side), workers=2)
+
+
+def test_strips_not_the_image_are_copied() -> None:
+    """A 2048x2048 RGBA image is 16 MB; encoding it holds a few strips and the output."""
+    side = 2048
+    baseline = peak_memory(make_only, side)
+    growth = peak_memory(make_and_encode, side) - baseline
+    assert growth < 4 * MB, f"encoding grew the peak by {growth / MB:.1f} MB"
