@@ -296,8 +296,8 @@ def run() -> None:
             ]
         )
     print(
-        "Median wall time per image, ms (vips1: libvips at concurrency 1; its PNG output still"
-        " keeps a second core busy, so compare CPU there)"
+        "Median wall time per image, ms (vips1: libvips at concurrency 1; for PNG it still keeps"
+        " a second core busy, and so do ours: wall is the latency, CPU the cost)"
     )
     print_table(
         [
