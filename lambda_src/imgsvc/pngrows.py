@@ -16,7 +16,7 @@ before. Data that does not inflate to every row, or whose chunks fail their CRC,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Final
 
@@ -95,7 +95,9 @@ class PngRows:
         assert self._window is not None
         return self._window, self._start
 
-    def windows(self, spans: Sequence[tuple[int, int]]) -> Iterator[tuple[Image.Image, int]]:
+    def windows(
+        self, spans: Sequence[tuple[int, int]]
+    ) -> Generator[tuple[Image.Image, int], None, None]:
         """:meth:`rows` of each ``(top, bottom)`` span in turn, the next one decoded on a
         second thread while the caller works on the current one (when the process has a second
         CPU). A window is never changed once made, so the two threads share none being written.

@@ -39,7 +39,8 @@ import io
 import math
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -476,7 +477,7 @@ def _is_copy(size: tuple[int, int], box: tuple[float, float, float, float]) -> b
 
 def _windows(
     source: Image.Image | PngRows, spans: Sequence[tuple[int, int]]
-) -> Iterator[tuple[Image.Image, int]]:
+) -> Generator[tuple[Image.Image, int], None, None]:
     """For each ``(top, bottom)`` span of rows, an image holding at least those rows of
     ``source`` and the row it starts at (a PNG's next window is decoded while this one is
     resampled)."""
@@ -529,33 +530,34 @@ def _resample(
             min(height, math.ceil(band[3]) + margin_y),
         )
         bands.append((first, last, band, region))
-    windows = _windows(source, [(region[1], region[3]) for *_, region in bands])
-    for (first, last, band, region), (rows, first_row) in zip(bands, windows, strict=True):
-        if rows.mode != source.mode:  # a PNG's rows, premultiplied as they were decoded
-            shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
-            part = rows.resize(
-                (out_w, last - first), resample, box=shifted, reducing_gap=REDUCING_GAP
-            ).convert(source.mode)
-        elif premultiplied is None:
-            shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
-            part = rows.resize(
-                (out_w, last - first), resample, box=shifted, reducing_gap=REDUCING_GAP
-            )
-        else:
-            local_region = (region[0], region[1] - first_row, region[2], region[3] - first_row)
-            cropped = rows if local_region == (0, 0, *rows.size) else rows.crop(local_region)
-            local = (
-                band[0] - region[0],
-                band[1] - region[1],
-                band[2] - region[0],
-                band[3] - region[1],
-            )
-            part = (
-                cropped.convert(premultiplied)
-                .resize((out_w, last - first), resample, box=local, reducing_gap=REDUCING_GAP)
-                .convert(source.mode)
-            )
-        result.paste(part, (0, first))
+    # Closed on the way out, errors included: a PNG's decoding thread stops with the request.
+    with closing(_windows(source, [(region[1], region[3]) for *_, region in bands])) as windows:
+        for (first, last, band, region), (rows, first_row) in zip(bands, windows, strict=True):
+            if rows.mode != source.mode:  # a PNG's rows, premultiplied as they were decoded
+                shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
+                part = rows.resize(
+                    (out_w, last - first), resample, box=shifted, reducing_gap=REDUCING_GAP
+                ).convert(source.mode)
+            elif premultiplied is None:
+                shifted = (band[0], band[1] - first_row, band[2], band[3] - first_row)
+                part = rows.resize(
+                    (out_w, last - first), resample, box=shifted, reducing_gap=REDUCING_GAP
+                )
+            else:
+                local_region = (region[0], region[1] - first_row, region[2], region[3] - first_row)
+                cropped = rows if local_region == (0, 0, *rows.size) else rows.crop(local_region)
+                local = (
+                    band[0] - region[0],
+                    band[1] - region[1],
+                    band[2] - region[0],
+                    band[3] - region[1],
+                )
+                part = (
+                    cropped.convert(premultiplied)
+                    .resize((out_w, last - first), resample, box=local, reducing_gap=REDUCING_GAP)
+                    .convert(source.mode)
+                )
+            result.paste(part, (0, first))
     return result
 
 

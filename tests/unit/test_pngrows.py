@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from typing import Any
 
 import pytest
 from bench.common import MB, peak_memory
@@ -118,6 +120,28 @@ def test_damage_found_while_decoding_ahead_reaches_the_caller(
     assert next(windows)[1] == 0  # the first 500 rows are there
     with pytest.raises(pngrows.CorruptPng, match="ends before the last row"):
         list(windows)
+
+
+def test_a_failed_rendition_leaves_no_decoding_thread_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pngrows, "threads", lambda: 2)
+    data = imagegen.encode(picture("RGBA", (300, 2000)), "PNG")
+    resize = Image.Image.resize
+    calls = []
+
+    def failing_resize(self: Image.Image, *args: Any, **kwargs: Any) -> Image.Image:
+        calls.append(1)
+        if len(calls) == 2:  # the second band, while the third one is being decoded
+            raise RuntimeError("resampling failed")
+        return resize(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", failing_resize)
+    with pytest.raises(RuntimeError, match="resampling failed") as failure:
+        renditions.render(data, Size(64, None), PNG)
+    # While the error is held (its traceback keeps every frame), as a handler logging it does.
+    assert [t.name for t in threading.enumerate() if t.name.startswith("png-rows")] == []
+    assert failure.traceback
 
 
 def test_rows_cannot_go_back() -> None:
