@@ -115,6 +115,18 @@ resource "aws_sqs_queue_policy" "dlq" {
   policy    = data.aws_iam_policy_document.dlq[each.key].json
 }
 
+# Only the consumer's own queue may move messages into its DLQ (without this, SQS lets any queue
+# of the account use it as a dead-letter queue).
+resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  for_each = var.consumers
+
+  queue_url = aws_sqs_queue.dlq[each.key].id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.this[each.key].arn]
+  })
+}
+
 # Raw delivery: the queue message body is the S3 event itself ({"Records": [...]}), exactly
 # what S3 sends to a queue directly, so consumers parse one format with or without the topic.
 resource "aws_sns_topic_subscription" "this" {

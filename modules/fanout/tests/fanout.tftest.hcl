@@ -186,6 +186,16 @@ run "each_consumer_gets_a_subscribed_encrypted_queue_with_a_dlq" {
   }
 
   assert {
+    condition = alltrue([
+      for key in ["grayscale", "sepia"] :
+      aws_sqs_queue_redrive_allow_policy.dlq[key].queue_url == aws_sqs_queue.dlq[key].id
+      && jsondecode(aws_sqs_queue_redrive_allow_policy.dlq[key].redrive_allow_policy).redrivePermission == "byQueue"
+      && jsondecode(aws_sqs_queue_redrive_allow_policy.dlq[key].redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.this[key].arn]
+    ])
+    error_message = "Each DLQ must accept messages from its own consumer's queue only (redrivePermission byQueue)."
+  }
+
+  assert {
     condition     = aws_sqs_queue.this["grayscale"].visibility_timeout_seconds == 120 && aws_sqs_queue.this["sepia"].visibility_timeout_seconds == 360
     error_message = "Visibility timeouts must follow each consumer's setting (default 120 s)."
   }
