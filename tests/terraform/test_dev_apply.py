@@ -353,6 +353,25 @@ def test_consumers_know_which_attempt_is_their_last(stack: Stack) -> None:
         assert int(variables["IMGSVC_MAX_RECEIVE_COUNT"]) == int(redrive["maxReceiveCount"]), role
 
 
+def test_each_dlq_takes_messages_from_its_own_queue_only(stack: Stack) -> None:
+    sqs = stack.moto.client("sqs")
+    checked = 0
+    for url in sqs.list_queues()["QueueUrls"]:
+        names = ["QueueArn", "RedrivePolicy"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        if "RedrivePolicy" not in attributes:
+            continue
+        dlq_name = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[1]
+        dlq_url = sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
+        allow = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["RedriveAllowPolicy"])
+        assert json.loads(allow["Attributes"]["RedriveAllowPolicy"]) == {
+            "redrivePermission": "byQueue",
+            "sourceQueueArns": [attributes["QueueArn"]],
+        }, dlq_name
+        checked += 1
+    assert checked == 4  # uploads and the three effects
+
+
 def test_api_stage_hands_the_cdn_url_to_the_functions(stack: Stack) -> None:
     apigw = stack.moto.client("apigateway")
     api_id = stack.outputs["api_url"].split("//")[1].split(".")[0]
