@@ -28,8 +28,9 @@ Speed and memory: JPEG is decoded at 1/2, 3/8, 1/4 or 1/8 scale by the decoder i
 (:func:`_draft`), so a 12 MP photo never exists at full size in memory; what is left is a
 bicubic resample of a region (``resize(box=...)``, with Pillow's whole-factor pre-reduction for
 large ratios), done in bands of bounded memory. A PNG cannot be decoded at a smaller scale, but
-it need not exist whole either: :mod:`imgsvc.pngrows` decodes it band by band, as the resampler
-reads it. Orientation and colour conversion are applied to the small result.
+it need not exist whole either: :mod:`imgsvc.pngrows` decodes it band by band, the next band on a
+second thread while the resampler reads this one. Orientation and colour conversion are applied to
+the small result, and PNG output is encoded on every core by :mod:`imgsvc.pngsave`.
 ``bench/resize.py`` measures all of this against libvips and naive Pillow.
 """
 
