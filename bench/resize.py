@@ -34,7 +34,7 @@ from functools import cache
 from typing import Any
 
 import PIL
-from PIL import Image, ImageChops, ImageDraw, ImageStat
+from PIL import Image, ImageChops, ImageStat
 from tests.support import imagegen
 
 from bench.common import MB, median_ms, peak_memory, print_table, ratio
@@ -368,26 +368,13 @@ def formats(data: bytes) -> None:
     print_table(["output", "ms", "KiB"], rows)
 
 
-def graphic(width: int, height: int) -> Image.Image:
-    """A flat RGBA graphic (shapes and text on transparency): what PNG originals often are."""
-    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    for i in range(40):
-        x, y = (i * 97) % width, (i * 53) % height
-        draw.rounded_rectangle(
-            (x, y, x + width // 6, y + height // 12), 8, fill=((i * 50) % 256, 90, 200, 255)
-        )
-        draw.text((x + 4, y + 4), f"Serverless image service {i}", fill=(0, 0, 0, 255))
-    return image
-
-
 def encoder_settings(data: bytes) -> None:
     """What each encoder setting costs and saves: 256 and 1024 renditions of the 12 MP photo,
     and for PNG also of a flat graphic."""
     rows: list[list[object]] = []
     for target in TARGETS:
         pixels = naive_pixels(data, target)
-        flat = graphic(target, target * 3 // 4)
+        flat = imagegen.graphic(target, target * 3 // 4)
         options: list[tuple[str, str, dict[str, Any], Image.Image]] = [
             ("JPEG q82 baseline", "JPEG", {"quality": 82}, pixels),
             ("JPEG q82 optimize", "JPEG", {"quality": 82, "optimize": True}, pixels),

@@ -33,6 +33,35 @@ def photo(width: int, height: int, *, seed: int = 1) -> Image.Image:
     return Image.blend(base, noise, 0.10)
 
 
+def photo_in(mode: str, width: int, height: int, *, seed: int = 1) -> Image.Image:
+    """:func:`photo` in ``mode``; a mode with alpha gets a radial gradient of it."""
+    image = photo(width, height, seed=seed)
+    if "A" in mode:
+        image = image.convert("RGBA")
+        image.putalpha(Image.radial_gradient("L").resize((width, height)))
+    return image.convert(mode)
+
+
+def graphic(width: int, height: int) -> Image.Image:
+    """A flat RGBA graphic (shapes and text on transparency): what PNG originals often are."""
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for i in range(40):
+        x, y = (i * 97) % width, (i * 53) % height
+        draw.rounded_rectangle(
+            (x, y, x + width // 6, y + height // 12), 8, fill=((i * 50) % 256, 90, 200, 255)
+        )
+        draw.text((x + 4, y + 4), f"Serverless image service {i}", fill=(0, 0, 0, 255))
+    return image
+
+
+def decoded(data: bytes) -> Image.Image:
+    """The image in ``data``, decoded (its format and info kept)."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **params)
@@ -44,19 +73,11 @@ def jpeg(width: int = 640, height: int = 480, *, seed: int = 1, quality: int = 8
 
 
 def png(width: int = 320, height: int = 240, *, seed: int = 1, alpha: bool = False) -> bytes:
-    image = photo(width, height, seed=seed)
-    if alpha:
-        mask = Image.radial_gradient("L").resize((width, height))
-        image = image.convert("RGBA")
-        image.putalpha(mask)
-    return encode(image, "PNG")
+    return encode(photo_in("RGBA" if alpha else "RGB", width, height, seed=seed), "PNG")
 
 
 def webp(width: int = 320, height: int = 240, *, seed: int = 1, alpha: bool = False) -> bytes:
-    image = photo(width, height, seed=seed)
-    if alpha:
-        image = image.convert("RGBA")
-        image.putalpha(Image.radial_gradient("L").resize((width, height)))
+    image = photo_in("RGBA" if alpha else "RGB", width, height, seed=seed)
     return encode(image, "WEBP", quality=85)
 
 

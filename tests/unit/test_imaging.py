@@ -163,12 +163,6 @@ def refused_as_corrupt(data: bytes) -> str:
     return caught.value.message
 
 
-def decoded(data: bytes) -> Image.Image:
-    with Image.open(io.BytesIO(data)) as image:
-        image.load()
-        return image.copy()
-
-
 PNG_MODES = {
     "1-bit": lambda: imagegen.photo(37, 23).convert("1"),
     "2-bit-palette": lambda: imagegen.photo(37, 23).quantize(4),
@@ -185,10 +179,10 @@ def test_pillow_alone_takes_a_png_whose_pixel_data_ends_early() -> None:
     """Why the check exists: the short file decodes without an error, its last rows black."""
     data = imagegen.png(64, 48)
     short = png_with_short_pixel_data(data, rows=30)
-    image = decoded(short)
+    image = imagegen.decoded(short)
     assert image.size == (64, 48)
     assert image.crop((0, 30, 64, 48)).getextrema() == ((0, 0), (0, 0), (0, 0))
-    assert decoded(data).crop((0, 30, 64, 48)).getextrema() != ((0, 0), (0, 0), (0, 0))
+    assert imagegen.decoded(data).crop((0, 30, 64, 48)).getextrema() != ((0, 0), (0, 0), (0, 0))
 
 
 @pytest.mark.parametrize("rows", [1, 24, 47])
@@ -213,7 +207,7 @@ def test_every_png_pixel_layout_is_taken_whole_and_refused_short(mode: str) -> N
 def test_an_interlaced_png_is_taken_whole_and_refused_without_its_last_pass() -> None:
     image = imagegen.photo(37, 23)
     data, passes = interlaced_png(image)
-    assert decoded(data).tobytes() == image.tobytes()  # the test's own encoder is right
+    assert imagegen.decoded(data).tobytes() == image.tobytes()  # the test's own encoder is right
     assert imaging.inspect(data, max_pixels=LIMIT).width == 37
     short = png_from_chunks(
         [
@@ -221,7 +215,7 @@ def test_an_interlaced_png_is_taken_whole_and_refused_without_its_last_pass() ->
             for kind, payload in png_chunks(data)
         ]
     )
-    decoded(short)  # Pillow alone takes it: every odd row black
+    imagegen.decoded(short)  # Pillow alone takes it: every odd row black
     refused_as_corrupt(short)
 
 

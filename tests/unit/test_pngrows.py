@@ -33,10 +33,7 @@ SIZES = [
 
 
 def picture(mode: str, size: tuple[int, int] = (603, 457)) -> Image.Image:
-    image = imagegen.photo(*size, seed=5).convert("RGBA" if "A" in mode else mode)
-    if "A" in mode:
-        image.putalpha(Image.radial_gradient("L").resize(size))
-    return image.convert(mode)
+    return imagegen.photo_in(mode, *size, seed=5)
 
 
 def whole(data: bytes, size: Size) -> renditions.Rendition:
@@ -44,12 +41,6 @@ def whole(data: bytes, size: Size) -> renditions.Rendition:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pngrows, "open_rows", lambda image, data: None)
         return renditions.render(data, size, PNG)
-
-
-def pixels(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA"])
@@ -61,7 +52,7 @@ def test_streamed_png_renditions_equal_the_whole_image_ones(mode: str, size: Siz
 
     streamed, reference = renditions.render(data, size, PNG), whole(data, size)
 
-    got, expected = pixels(streamed.data), pixels(reference.data)
+    got, expected = imagegen.decoded(streamed.data), imagegen.decoded(reference.data)
     assert (got.mode, got.size) == (expected.mode, expected.size)
     # The same resampling in other bands (a PNG's are smaller): equal but for rounding at band
     # edges, where Pillow's whole-factor reduction aligns its blocks to each band's region. Seen
@@ -80,7 +71,7 @@ def test_rows_are_served_in_windows_not_the_whole_image() -> None:
     data = imagegen.encode(picture("RGBA", (300, 2000)), "PNG")
     rows = pngrows.open_rows(Image.open(io.BytesIO(data)), data)
     assert rows is not None
-    reference = pixels(data)
+    reference = imagegen.decoded(data)
     heights = []
     for top in range(0, 2000, 150):
         window, first = rows.rows(top, top + 200)
@@ -101,7 +92,7 @@ def test_windows_hold_each_span_whether_decoded_ahead_or_not(
     data = imagegen.encode(picture("LA", (300, 2000)), "PNG")
     rows = pngrows.open_rows(Image.open(io.BytesIO(data)), data)
     assert rows is not None
-    reference = pixels(data).convert("La")
+    reference = imagegen.decoded(data).convert("La")
     spans = [(top, min(2000, top + 200)) for top in range(0, 2000, 150)]
     for (top, bottom), (window, first) in zip(spans, rows.windows(spans), strict=True):
         got = window.crop((0, top - first, 300, bottom - first))
@@ -162,7 +153,7 @@ def test_png_orientation_comes_from_its_exif_chunk() -> None:
     rendition = renditions.render(data, Size(100, 100), PNG)
 
     assert (rendition.width, rendition.height) == (50, 100)
-    assert pixels(rendition.data).size == (50, 100)
+    assert imagegen.decoded(rendition.data).size == (50, 100)
 
 
 @pytest.mark.parametrize(
@@ -189,7 +180,7 @@ def test_other_pngs_are_decoded_whole_and_still_rendered(name: str, make: object
 
     rendition = renditions.render(data, Size(128, 128), PNG)
 
-    assert pixels(rendition.data).size == (128, 97)
+    assert imagegen.decoded(rendition.data).size == (128, 97)
 
 
 def test_interlaced_pngs_are_not_streamed() -> None:

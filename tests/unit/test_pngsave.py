@@ -19,16 +19,7 @@ MODES = ["L", "LA", "RGB", "RGBA"]
 
 
 def picture(mode: str, size: tuple[int, int]) -> Image.Image:
-    """A photo-like picture in ``mode``, with an alpha gradient where the mode has alpha."""
-    image = imagegen.photo(*size, seed=9).convert("RGBA")
-    image.putalpha(Image.linear_gradient("L").resize(size))
-    return image.convert(mode)
-
-
-def decoded(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
+    return imagegen.photo_in(mode, *size, seed=9)
 
 
 @pytest.fixture
@@ -43,7 +34,7 @@ def small_strips(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_pixels_round_trip_exactly(mode: str, size: tuple[int, int]) -> None:
     image = picture(mode, size)
     data = pngsave.encode(image, workers=3)
-    back = decoded(data)
+    back = imagegen.decoded(data)
     assert (back.format, back.mode, back.size) == ("PNG", mode, size)
     assert back.tobytes() == image.tobytes()
 
@@ -76,20 +67,14 @@ def test_only_the_chunks_a_rendition_needs() -> None:
 @pytest.mark.parametrize("mode", ["P", "1", "I;16"])
 def test_other_modes_are_saved_by_pillow(mode: str) -> None:
     image = picture("RGB", (50, 30)).convert("L").convert(mode)
-    back = decoded(pngsave.encode(image))
+    back = imagegen.decoded(pngsave.encode(image))
     assert back.size == image.size
     assert back.convert("L").tobytes() == image.convert("L").tobytes()
 
 
 def test_files_are_no_larger_than_pillows_at_level_1() -> None:
     """zlib-ng's level 1 would make them half as large again (static Huffman codes)."""
-    photo = picture("RGBA", (1024, 768))
-    graphic = Image.new("RGBA", (1024, 768), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(graphic)
-    for i in range(30):
-        draw.rectangle((i * 31, i * 23, i * 31 + 200, i * 23 + 60), fill=(i * 8, 90, 200, 255))
-        draw.text((i * 31 + 4, i * 23 + 4), f"label {i}", fill=(0, 0, 0, 255))
-    for image in (photo, graphic):
+    for image in (picture("RGBA", (1024, 768)), imagegen.graphic(1024, 768)):
         pillow = io.BytesIO()
         image.save(pillow, "PNG", compress_level=1)
         assert len(pngsave.encode(image)) <= len(pillow.getvalue()) * 1.02
@@ -107,7 +92,10 @@ def test_adler32_combine_matches_zlib(split: int) -> None:
 def test_an_image_not_yet_decoded_is_decoded_once_before_the_threads() -> None:
     data = imagegen.encode(picture("RGB", (303, 157)), "PNG")
     lazy = Image.open(io.BytesIO(data))  # as a rendition that needs no resampling passes it
-    assert decoded(pngsave.encode(lazy, workers=4)).tobytes() == decoded(data).tobytes()
+    assert (
+        imagegen.decoded(pngsave.encode(lazy, workers=4)).tobytes()
+        == imagegen.decoded(data).tobytes()
+    )
 
 
 def gradient_rgba(side: int) -> Image.Image:
