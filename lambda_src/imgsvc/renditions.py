@@ -70,7 +70,7 @@ _ENCODERS: Final = {**ORIGINAL_TYPES, "image/avif": "AVIF"}
 # is what browsers get, so its bytes count on every view: libwebp's default method 4. JPEG and
 # PNG serve the few clients without WebP, so they favour latency: optimized Huffman tables but
 # no progressive scans (3% smaller for 2-3x the encode time), and PNG at zlib-ng level 2 on
-# every core (imgsvc.pngsave; levels 3 to 6 make photos 6-9% smaller for 1.2-4x the time). AVIF
+# every core (imgsvc.pngsave; levels 3 to 6 make photos 5-9% smaller for 1.2-4x the time). AVIF
 # at speed 8 is about a third smaller than WebP for 1.5x its time; speed 6 is 3x slower still.
 JPEG_QUALITY: Final = 82
 WEBP_QUALITY: Final = 80
