@@ -216,7 +216,8 @@ def purge_derivatives(deps: Deps, image_id: str) -> int:
     """Remove an image's renditions and GIFs, so the CDN's origin stops serving them.
 
     Best effort after the tombstone (the source of truth): a failure is logged, not raised.
-    Edge caches keep what they hold until it expires. Returns how many objects were removed.
+    The CDN's edge caches are asked to drop them by :func:`forget_at_edges`. Returns how many
+    objects were removed.
     """
     bucket = deps.config.renditions_bucket
     if not bucket:
