@@ -117,9 +117,7 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[fmt])
     except Image.DecompressionBombError as exc:
-        declared = re.search(r"\((\d+) pixels\)", str(exc))
-        detail = f"{int(declared[1]):,} pixels" if declared else "a decompression bomb"
-        raise _too_many_pixels(max_pixels, detail=detail) from None
+        raise _too_many_pixels(max_pixels, detail=_bomb_pixels(exc)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise _corrupt(fmt, exc) from None
 
@@ -163,7 +161,14 @@ def _orientation(image: Image.Image) -> int:
 
 
 def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:
-    """Decode every frame once (JPEG at 1/8 scale: the decoder still reads every byte)."""
+    """Decode every frame once (JPEG at 1/8 scale: the decoder still reads every byte).
+
+    A GIF frame may lie beyond the logical screen the header declares; Pillow then grows the
+    image to hold it when it seeks to that frame. Each frame's decoded size is checked before
+    it is decoded, and all of them together, so a tiny screen cannot hide large frames.
+    """
+    from PIL import Image
+
     try:
         if fmt == "JPEG":
             width, height = image.size
@@ -174,15 +179,32 @@ def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:
         if frames > MAX_FRAMES or frames * image.size[0] * image.size[1] > 4 * max_pixels:
             raise UnprocessableImage(
                 f"The animation has {frames} frames of {image.size[0]}x{image.size[1]}: over the"
-                f" limit of {MAX_FRAMES} frames or {4 * max_pixels} pixels in all.",
+                f" limit of {MAX_FRAMES} frames or {4 * max_pixels:,} pixels in all.",
                 code="too_many_pixels",
             )
+        decoded = 0
         for index in range(frames):
-            image.seek(index)
+            with warnings.catch_warnings():  # Pillow's warning; our limit is checked here
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image.seek(index)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise _too_many_pixels(
+                    max_pixels, detail=f"frame {index + 1} of {frames} is {width}x{height}"
+                )
+            decoded += width * height
+            if decoded > 4 * max_pixels:
+                raise UnprocessableImage(
+                    f"The animation's first {index + 1} frames hold {decoded:,} pixels: over the"
+                    f" limit of {4 * max_pixels:,} pixels in all.",
+                    code="too_many_pixels",
+                )
             image.load()
         return int(frames)
     except UnprocessableImage:
         raise
+    except Image.DecompressionBombError as exc:  # a frame past Pillow's own limit
+        raise _too_many_pixels(max_pixels, detail=f"a frame of {_bomb_pixels(exc)}") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
         raise _corrupt(fmt, exc) from None
 
@@ -295,6 +317,12 @@ def _inflated_size(parts: list[memoryview], needed: int) -> int:
         if total >= needed or inflater.eof:
             break
     return total
+
+
+def _bomb_pixels(exc: Exception) -> str:
+    """The pixel count in Pillow's DecompressionBombError, as ``1,234 pixels``."""
+    declared = re.search(r"\((\d+) pixels\)", str(exc))
+    return f"{int(declared[1]):,} pixels" if declared else "a decompression bomb"
 
 
 def _too_many_pixels(max_pixels: int, *, detail: str) -> UnprocessableImage:

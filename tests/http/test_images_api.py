@@ -226,6 +226,19 @@ BAD_BODIES = {
     "empty": (b"", "image/jpeg", 400, "empty_body"),
     "png-40000x40000": (imagegen.png_declaring(40000, 40000), "image/png", 422, "too_many_pixels"),
     "png-15000x10000": (imagegen.png_declaring(15000, 10000), "image/png", 422, "too_many_pixels"),
+    # A 10x10 screen hiding a 20000x20000 frame (Pillow's own bomb check) and one of 9000x9000.
+    "gif-frame-bomb": (
+        imagegen.gif_with_frames((10, 10), [(10, 10), (20000, 20000)]),
+        "image/gif",
+        422,
+        "too_many_pixels",
+    ),
+    "gif-frame-over-limit": (
+        imagegen.gif_with_frames((10, 10), [(10, 10), (9000, 9000)]),
+        "image/gif",
+        422,
+        "too_many_pixels",
+    ),
     "12-MB": (b"\xff\xd8\xff" + b"\x00" * (12 * 1024 * 1024), "image/jpeg", 413, None),
 }
 

@@ -168,9 +168,17 @@ def test_bytes_that_are_not_an_image_are_rejected_and_not_kept(
     assert stored_uploads(local_mode, uploads_bucket(ticket["upload"]), ticket["id"]) == []
 
 
-def test_a_bomb_is_rejected(api: str) -> None:
-    ticket = issue(api, content_type="image/png")
-    assert post_file(ticket["upload"], imagegen.png_declaring(40000, 40000)).status_code == 204
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("image/png", imagegen.png_declaring(40000, 40000)),
+        ("image/gif", imagegen.gif_with_frames((10, 10), [(10, 10), (20000, 20000)])),
+    ],
+    ids=["png-header", "gif-hidden-frame"],
+)
+def test_a_bomb_is_rejected(api: str, content_type: str, data: bytes) -> None:
+    ticket = issue(api, content_type=content_type)
+    assert post_file(ticket["upload"], data).status_code == 204
     body = wait_for(api, ticket["id"])
     assert (body["status"], body["error"]["code"]) == ("rejected", "too_many_pixels")
 

@@ -118,6 +118,25 @@ def png_declaring(width: int, height: int) -> bytes:
     )
 
 
+def gif_with_frames(canvas: tuple[int, int], sizes: list[tuple[int, int]]) -> bytes:
+    """An animated GIF whose logical screen is ``canvas`` and whose frames, all at the top left,
+    have ``sizes``: a frame larger than the screen (a bomb's shape when the screen is tiny) makes
+    Pillow grow the image only when it seeks to that frame. Flat frames compress to little."""
+    screen = io.BytesIO()
+    Image.new("P", canvas).save(screen, "GIF")
+    head = screen.getvalue()
+    header = head[: 13 + 3 * 2 ** ((head[10] & 7) + 1)]  # signature, screen, global colours
+    frames = []
+    for index, size in enumerate(sizes):
+        flat = Image.new("P", size, index % 2)
+        flat.putpalette([0, 0, 0, 255, 255, 255] * 128)
+        encoded = encode(flat, "GIF")
+        descriptor = encoded.index(b"\x2c\x00\x00\x00\x00")  # image descriptor at (0, 0)
+        control = b"\x21\xf9\x04\x00\x0a\x00\x00\x00"  # 100 ms, no disposal
+        frames.append(control + encoded[descriptor:-1])  # without the trailer
+    return header + b"".join(frames) + b";"
+
+
 def truncated(data: bytes, keep: float = 0.6) -> bytes:
     """The first ``keep`` fraction of ``data`` (a truncated upload)."""
     return data[: int(len(data) * keep)]

@@ -79,6 +79,33 @@ def test_pixel_limit_is_enforced_from_the_header(width: int, height: int) -> Non
     assert "50,000,000" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [(10, 10), (20000, 20000)],  # Pillow's own bomb check fires when it seeks to frame 2
+        [(10, 10), (9000, 9000)],  # 81 MP: over our limit, under Pillow's
+        [(10, 10), *[(6000, 6000)] * 6],  # each 36 MP, 216 MP in all
+    ],
+    ids=["pillow-bomb", "one-frame-over", "frames-over-in-all"],
+)
+def test_gif_frames_larger_than_the_screen_count_against_the_limit(
+    sizes: list[tuple[int, int]],
+) -> None:
+    data = imagegen.gif_with_frames((10, 10), sizes)
+    assert len(data) < 1_000_000  # flat frames: the bytes are small, the pixels are not
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(data, max_pixels=LIMIT)
+    assert caught.value.code == "too_many_pixels"
+    assert "000,000 pixels" in caught.value.message  # 50,000,000 for a frame, 200,000,000 in all
+
+
+def test_gif_frames_beyond_the_screen_within_the_limit_are_accepted() -> None:
+    info = imaging.inspect(
+        imagegen.gif_with_frames((10, 10), [(10, 10), (200, 100)]), max_pixels=LIMIT
+    )
+    assert (info.width, info.height, info.frames) == (10, 10, 2)  # the screen, as browsers show it
+
+
 def test_pixel_limit_is_configurable() -> None:
     data = imagegen.jpeg(400, 300)
     assert imaging.inspect(data, max_pixels=120_000).width == 400
