@@ -334,7 +334,11 @@ def _too_many_pixels(max_pixels: int, *, detail: str) -> UnprocessableImage:
 
 
 def _corrupt(fmt: str, exc: BaseException) -> UnprocessableImage:
+    from PIL import UnidentifiedImageError
+
+    # Pillow's "cannot identify image file <_io.BytesIO object at 0x...>" names our buffer.
+    detail = "its header cannot be read" if isinstance(exc, UnidentifiedImageError) else exc
     return UnprocessableImage(
-        f"The {fmt} image is corrupt or truncated and cannot be decoded ({exc}).",
+        f"The {fmt} image is corrupt or truncated and cannot be decoded ({detail}).",
         code="corrupt_image",
     )

@@ -63,6 +63,19 @@ def test_truncated_images_are_422(make: object) -> None:
     assert caught.value.code == "corrupt_image"
 
 
+@pytest.mark.parametrize(
+    "data",
+    [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40],
+    ids=["png-signature", "jpeg-signature", "gif-signature", "png-zero-header"],
+)
+def test_an_unreadable_header_is_422_in_plain_words(data: bytes) -> None:
+    with pytest.raises(UnprocessableImage) as caught:
+        imaging.inspect(data, max_pixels=LIMIT)
+    assert caught.value.code == "corrupt_image"
+    assert "header cannot be read" in caught.value.message
+    assert "object at 0x" not in caught.value.message  # no Python object in a client's message
+
+
 def test_a_jpeg_missing_only_its_last_bytes_is_422() -> None:
     data = imagegen.jpeg(640, 480)
     with pytest.raises(UnprocessableImage):
