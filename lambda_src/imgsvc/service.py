@@ -63,7 +63,8 @@ def parse_version(raw: str | None) -> int | None:
     """A version number from a path or query string (None when absent)."""
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 999_999_999:
+    # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other scripts'.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 999_999_999:
         raise BadRequest(
             f"{raw[:32]!r} is not a version number: use a whole number from 1.",
             code="invalid_version",

@@ -107,9 +107,11 @@ def test_ids_and_versions_are_validated(deps: service.Deps) -> None:
         with pytest.raises(BadRequest) as caught:
             service.latest(deps, bad)
         assert caught.value.code == "invalid_id"
-    for bad_version in ("0", "-1", "abc", "1.5", "9" * 12):
-        with pytest.raises(BadRequest):
+    # "²" and the Arabic-Indic one are digits to str.isdigit(), and int() takes the latter.
+    for bad_version in ("0", "-1", "abc", "1.5", "9" * 12, "\u00b2", "\u0661", "", " 1"):
+        with pytest.raises(BadRequest) as caught:
             service.parse_version(bad_version)
+        assert caught.value.code == "invalid_version"
     with pytest.raises(NotFound):
         service.latest(deps, "0b5e4f8e-6c55-4d7e-9b1e-2f1a9c3d4e5f")
 
