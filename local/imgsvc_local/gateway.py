@@ -158,7 +158,7 @@ class Gateway:
             return _error(405, "method_not_allowed", f"{method} is not allowed on {path}.")
         assert isinstance(found, Match)
         if len(body) > API_GATEWAY_MAX_BODY:
-            return _too_large(len(body), API_GATEWAY_MAX_BODY)
+            return _too_large(len(body))
         return self._call(
             found.route.function,
             found,
@@ -196,7 +196,7 @@ class Gateway:
         )
         payload = json.dumps(event)
         if len(payload) > LAMBDA_MAX_PAYLOAD:
-            return _too_large(len(body), LAMBDA_MAX_PAYLOAD)
+            return _too_large(len(body))
         try:
             handler = self.handler(function)
         except ModuleNotFoundError:
@@ -296,10 +296,16 @@ def _error(status: int, code: str, message: str) -> ProxyResponse:
     return ProxyResponse(status, [("Content-Type", "application/json")], body)
 
 
-def _too_large(size: int, limit: int) -> ProxyResponse:
+def _too_large(size: int) -> ProxyResponse:
+    """A body the function never sees: over API Gateway's 10 MB, or over Lambda's 6 MB event
+    once base64-encoded. The message names the one limit a client can plan with, the service's
+    (the function answers bodies between that and these with the same words)."""
+    from imgsvc import config
+
+    limit = config.load().max_body_bytes
     return _error(
         413,
         "payload_too_large",
-        f"The request ({size:,} bytes) is over the API limit of {limit:,} bytes. "
-        "Upload large images directly: POST /uploads returns a presigned form.",
+        f"The body is {size:,} bytes; the API takes at most {limit:,}. "
+        "Upload larger images directly: POST /uploads returns a presigned form.",
     )

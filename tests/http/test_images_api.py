@@ -11,6 +11,7 @@ import pytest
 import requests
 from requests_toolbelt import MultipartEncoder
 
+from imgsvc.config import DEFAULT_MAX_BODY_BYTES
 from tests.http.conftest import LocalMode
 from tests.http.support import assert_error, content_sha256, create, snapshot, update
 from tests.support import imagegen
@@ -239,6 +240,10 @@ BAD_BODIES = {
         422,
         "too_many_pixels",
     ),
+    # Over the function's 4.5 MB; over Lambda's 6 MB event once base64-encoded; over API
+    # Gateway's 10 MB. Each answer names the service's limit.
+    "5-MB": (b"\xff\xd8\xff" + b"\x00" * (4_600_000), "image/jpeg", 413, "payload_too_large"),
+    "6-MB": (b"\xff\xd8\xff" + b"\x00" * (6 * 1024 * 1024), "image/jpeg", 413, "payload_too_large"),
     "12-MB": (b"\xff\xd8\xff" + b"\x00" * (12 * 1024 * 1024), "image/jpeg", 413, None),
 }
 
@@ -254,6 +259,7 @@ def test_bad_update_is_refused_and_the_stored_image_is_unchanged(api: str, case:
     error = assert_error(response, status, code)
     if status == 413:
         assert "/uploads" in error["message"]
+        assert f"at most {DEFAULT_MAX_BODY_BYTES:,}" in error["message"]  # the service's limit
     assert snapshot(api, image_id) == before
 
 
