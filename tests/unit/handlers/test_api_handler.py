@@ -14,6 +14,7 @@ import pytest
 from imgsvc import service, wiring
 from imgsvc.handlers import api
 from imgsvc.logs import logger
+from imgsvc.repository import VersionTaken
 from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 from tests.support.events import LambdaContext, event
@@ -132,3 +133,35 @@ def test_the_routes_that_import_their_flow_on_first_use_answer(moto_aws: dict[st
     effects = body(gifs)["effects"]
     assert effects
     assert {effect["status"] for effect in effects.values()} == {"pending"}
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_a_lost_race_is_a_json_409_and_the_image_is_unchanged(
+    moto_aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """Writers that keep losing the version race give up with 409 (the local mode runs one
+    handler at a time, so HTTP tests never see it; tests/unit/test_concurrency.py races)."""
+    deps = wiring.deps()
+    record = service.create_image(deps, ImageUpload(imagegen.png(8, 8), name="b.png"))
+
+    def taken(*args: object) -> None:
+        raise VersionTaken("another writer got there first")
+
+    repository = type(deps.repository)
+    monkeypatch.setattr(repository, "put_version", taken)
+    monkeypatch.setattr(repository, "put_tombstone", taken)
+    response = invoke(
+        resource="/images/{id}",
+        path=f"/images/{record.id}",
+        pathParameters={"id": record.id},
+        httpMethod=method,
+        headers={**event("apigw_rest")["headers"], "Content-Type": "image/jpeg"},
+        body=base64.b64encode(imagegen.jpeg(16, 16)).decode(),
+        isBase64Encoded=True,
+    )
+    assert response["statusCode"] == 409, response["body"]
+    error = body(response)["error"]
+    assert error["code"] == f"{'update' if method == 'PUT' else 'delete'}_conflict"
+    assert "try again" in error["message"]
+    assert service.latest(deps, record.id) == record
+    assert service.list_versions(deps, record.id) == [record]
