@@ -199,6 +199,33 @@ def test_reads_of_bad_or_unknown_ids(api: str, path: str, status: int, code: str
     assert_error(requests.get(f"{api}{path}", timeout=10), status, code)
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+@pytest.mark.parametrize(
+    ("image_id", "status", "code"),
+    [
+        ("not-a-uuid", 400, "invalid_id"),
+        ("3F2B8C1E-5D4A-4E6F-9A7B-0C1D2E3F4A5B", 400, "invalid_id"),
+        ("3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b", 404, "image_not_found"),
+    ],
+    ids=["malformed", "uppercase", "unknown"],
+)
+def test_writes_to_bad_or_unknown_ids_leave_other_images_alone(
+    api: str, method: str, image_id: str, status: int, code: str
+) -> None:
+    neighbour = create(api, imagegen.jpeg(40, 30, seed=7))["id"]
+    before = snapshot(api, neighbour)
+    response = requests.request(
+        method,
+        f"{api}/images/{image_id}",
+        data=imagegen.jpeg(20, 20) if method == "PUT" else None,
+        headers={"Content-Type": "image/jpeg"} if method == "PUT" else {},
+        timeout=30,
+    )
+    assert_error(response, status, code)
+    assert snapshot(api, neighbour) == before
+    assert_error(requests.get(f"{api}/images/{image_id}", timeout=10), status, code)
+
+
 def test_unknown_and_malformed_versions(api: str) -> None:
     image_id = create(api, imagegen.jpeg(32, 32))["id"]
     assert_error(requests.get(f"{api}/images/{image_id}/versions/5", timeout=10), 404)
