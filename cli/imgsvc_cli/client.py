@@ -157,8 +157,9 @@ class Client:
         metadata: Mapping[str, str] | None = None,
         progress: Progress | None = None,
     ) -> Json:
-        """POST /images: a new image (version 1) from a file, streamed as a multipart form."""
-        return self._send_image("POST", "/images", path, name, metadata, progress)
+        """POST /images: a new image (version 1) from a file, streamed as a multipart form;
+        ``name`` defaults to the file's name."""
+        return self._send_image("POST", "/images", path, name or path.name, metadata, progress)
 
     def update(
         self,
@@ -169,7 +170,8 @@ class Client:
         metadata: Mapping[str, str] | None = None,
         progress: Progress | None = None,
     ) -> Json:
-        """PUT /images/{id}: a new version of an image."""
+        """PUT /images/{id}: a new version of an image. Without ``name`` (or ``metadata``) the
+        service keeps the previous version's; ``metadata`` replaces all of the previous."""
         return self._send_image("PUT", f"/images/{_seg(image_id)}", path, name, metadata, progress)
 
     def get(self, image_id: str, version: int | None = None) -> Json:
@@ -244,7 +246,8 @@ class Client:
     ) -> Json:
         fields: list[tuple[str, Any]] = [(k, v) for k, v in (metadata or {}).items()]
         with file.open("rb") as handle:
-            fields.append(("image", (name or file.name, handle, content_type_of(file))))
+            # No name, no filename in the part: the service then keeps the previous name.
+            fields.append(("image", (name or None, handle, content_type_of(file))))
             body, headers = _multipart(fields, progress)
             return self._json(method, path, data=body, headers=headers)
 

@@ -357,12 +357,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
-    def command(name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+    def command(
+        name: str, run: Command, help_text: str, description: str | None = None
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=help_text, description=description or help_text, parents=[common]
+        )
         sub.set_defaults(run=run)
         return sub
 
-    def image_options(sub: argparse.ArgumentParser) -> None:
+    def image_options(sub: argparse.ArgumentParser, *, meta_help: str, name_help: str) -> None:
         sub.add_argument("file", type=_input_file, metavar="FILE")
         sub.add_argument(
             "--meta",
@@ -370,12 +374,16 @@ def build_parser() -> argparse.ArgumentParser:
             action="append",
             default=[],
             metavar="KEY=VALUE",
-            help="metadata entry (repeatable)",
+            help=meta_help,
         )
-        sub.add_argument("--name", help="file name to store (default: FILE's name)")
+        sub.add_argument("--name", help=name_help)
 
     upload = command("upload", cmd_upload, "upload a new image (version 1)")
-    image_options(upload)
+    image_options(
+        upload,
+        meta_help="metadata entry (repeatable)",
+        name_help="file name to store (default: FILE's name)",
+    )
     upload.add_argument(
         "--direct",
         action="store_true",
@@ -389,9 +397,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --direct: how long to wait for processing (default 300)",
     )
 
-    update = command("update", cmd_update, "upload a new version of an image")
+    update = command(
+        "update",
+        cmd_update,
+        "upload a new version of an image",
+        "Upload a new version of an image. It keeps the previous version's name unless --name "
+        "is given, and its metadata unless --meta is: any --meta replaces all of the previous "
+        "metadata (give again every entry to keep).",
+    )
     update.add_argument("id", metavar="ID")
-    image_options(update)
+    image_options(
+        update,
+        meta_help="metadata entry (repeatable); replaces all of the previous version's metadata",
+        name_help="file name to store (default: the previous version's name)",
+    )
 
     get = command("get", cmd_get, "show an image's record (latest version by default)")
     get.add_argument("id", metavar="ID")

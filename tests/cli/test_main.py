@@ -124,6 +124,21 @@ def test_url_and_api_key_come_from_the_environment_and_flags_win(
     assert keys == ["from-env", "from-flag", "from-env"]
 
 
+def test_update_sends_a_file_name_only_when_name_is_given(
+    scripted: Scripted, tmp_path: Path
+) -> None:
+    data = imagegen.png(20, 10)
+    scripted.route("PUT", f"/images/{IMAGE_ID}", 200, json.dumps(record(data)).encode())
+    image = tmp_path / "edited.png"
+    image.write_bytes(data)
+    for extra in ([], ["--name", "b.png"]):
+        assert run("--url", scripted.url, "update", IMAGE_ID, str(image), *extra)[0] == EXIT_OK
+    kept, renamed = (seen.body for seen in scripted.seen)
+    assert b'name="image"\r\n' in kept  # no filename: the service keeps the previous name
+    assert b"edited.png" not in kept
+    assert b'name="image"; filename="b.png"' in renamed
+
+
 # -- downloads ----------------------------------------------------------------------------------
 
 

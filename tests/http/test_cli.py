@@ -138,7 +138,43 @@ def test_update_get_and_versions(local_mode: LocalMode, tmp_path: Path) -> None:
     table = ok(cli("versions", image_id, url=local_mode.url)).splitlines()
     assert table[0].split() == ["VERSION", "CREATED", "TYPE", "PIXELS", "BYTES", "NAME"]
     assert [row.split()[0] for row in table[1:]] == ["2", "1"]
-    assert table[1].split()[2:] == ["image/png", "200x100", f"{len(second_bytes):,}", "b.png"]
+    assert table[1].split()[2:] == ["image/png", "200x100", f"{len(second_bytes):,}", "a.jpg"]
+
+
+def test_update_keeps_the_name_unless_given_and_any_meta_replaces_all_metadata(
+    local_mode: LocalMode, tmp_path: Path
+) -> None:
+    first = image_file(tmp_path, "harbour.jpg", imagegen.jpeg(64, 48, seed=1))
+    created = as_json(
+        cli(
+            "--json",
+            "upload",
+            str(first),
+            "--meta",
+            "author=Ann",
+            "--meta",
+            "place=Lisbon",
+            url=local_mode.url,
+        )
+    )
+    image_id = created["id"]
+
+    edited = image_file(tmp_path, "IMG_0042-edit.png", imagegen.png(64, 48, seed=2))
+    kept = as_json(cli("--json", "update", image_id, str(edited), url=local_mode.url))
+    assert (kept["version"], kept["name"]) == (2, "harbour.jpg")
+    assert kept["metadata"] == {"author": "Ann", "place": "Lisbon"}
+
+    replaced = as_json(
+        cli("--json", "update", image_id, str(edited), "--meta", "author=Bo", url=local_mode.url)
+    )
+    assert (replaced["version"], replaced["name"]) == (3, "harbour.jpg")
+    assert replaced["metadata"] == {"author": "Bo"}  # place=Lisbon is gone
+
+    renamed = as_json(
+        cli("--json", "update", image_id, str(edited), "--name", "port.png", url=local_mode.url)
+    )
+    assert (renamed["version"], renamed["name"]) == (4, "port.png")
+    assert renamed["metadata"] == {"author": "Bo"}
 
 
 def test_delete_then_every_read_is_a_404(local_mode: LocalMode, tmp_path: Path) -> None:
