@@ -40,6 +40,7 @@ ENV_URL = "IMGSVC_URL"
 ENV_API_KEY = "IMGSVC_API_KEY"
 SPOOL_BYTES = 16 * 1024 * 1024  # `download -o -` keeps up to this in memory before verifying
 _UNSAFE_FILENAME = re.compile(r'[<>:"|?*]')
+_SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
 
 EPILOG = f"""\
 environment:
@@ -253,10 +254,21 @@ def safe_filename(record: Json) -> str:
 
 
 def _target(output: str | None, record: Json) -> Path:
+    """Where ``download`` writes: ``output``, or the record's file name inside it when it is a
+    directory. An ``output`` ending in a separator names a directory, which must exist."""
     if output is None:
         return Path(safe_filename(record))
     path = Path(output)
-    return path / safe_filename(record) if path.is_dir() else path
+    if path.is_dir():
+        return path / safe_filename(record)
+    if output.endswith(_SEPARATORS):
+        raise CliError(
+            EXIT_USAGE,
+            "no_such_directory",
+            f"{output} is not a directory: create it first, or drop the trailing "
+            f"{output[-1]} to write a file of that name.",
+        )
+    return path
 
 
 def _create_beside(target: Path) -> Path:
@@ -426,7 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="FILE",
-        help="file or directory to write (default: the image's name here); '-' for stdout",
+        help="file to write, or an existing directory to save the image's name in (a path "
+        "ending in / must be one); default: the image's name here; '-' for stdout",
     )
     download.add_argument("--force", action="store_true", help="overwrite an existing file")
 

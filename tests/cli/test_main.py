@@ -194,6 +194,29 @@ def test_a_download_with_the_right_bytes_but_a_wrong_size_is_refused(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_output_ending_in_a_separator_is_a_directory_that_must_exist(
+    scripted: Scripted, tmp_path: Path
+) -> None:
+    data = imagegen.jpeg(20, 10)
+    serve_image(scripted, data, data)
+    missing = f"{tmp_path / 'sub'}/"
+    code, out, err = run("--json", "--url", scripted.url, "download", IMAGE_ID, "-o", missing)
+    assert code == EXIT_USAGE
+    assert out == ""
+    assert json.loads(err)["error"]["code"] == "no_such_directory"
+    assert list(tmp_path.iterdir()) == []  # no file named "sub", no temporary file
+
+    (tmp_path / "taken").write_bytes(b"a file")
+    code, _, err = run("--url", scripted.url, "download", IMAGE_ID, "-o", f"{tmp_path / 'taken'}/")
+    assert code == EXIT_USAGE
+    assert "is not a directory" in err
+
+    (tmp_path / "sub").mkdir()
+    code, _, err = run("--url", scripted.url, "download", IMAGE_ID, "-o", missing)
+    assert code == EXIT_OK, err
+    assert (tmp_path / "sub" / "photo.jpg").read_bytes() == data
+
+
 def test_image_bytes_are_not_written_to_a_terminal(scripted: Scripted) -> None:
     data = imagegen.jpeg(20, 10)
     serve_image(scripted, data, data)
