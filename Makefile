@@ -87,18 +87,25 @@ validate: install tf-config ## terraform fmt -check + init + validate of every m
 # The stage roots; environments/stack is the composition they call, not a stage.
 STAGES := $(filter-out stack,$(notdir $(wildcard environments/*)))
 
-$(ENV_DIR)/backend.hcl:
-	@case " $(STAGES) " in *" $(ENV) "*) ;; *) echo "ENV=$(ENV) is not a stage: use one of $(STAGES)."; exit 1;; esac
-	@echo "Missing $@: copy $(ENV_DIR)/backend.hcl.example and fill in your state bucket (docs/deploy.md)."; exit 1
+# The targets that take ENV check it, and its backend.hcl, while make reads this file: before
+# anything is built (`make build` takes minutes), and also under -n and -j.
+ifneq ($(filter plan apply destroy,$(MAKECMDGOALS)),)
+ifneq ($(words $(ENV)) $(words $(filter $(STAGES),$(ENV))),1 1)
+$(error ENV=$(ENV) is not a stage: use one of $(STAGES))
+endif
+ifeq ($(wildcard $(ENV_DIR)/backend.hcl),)
+$(error Missing $(ENV_DIR)/backend.hcl: copy $(ENV_DIR)/backend.hcl.example and fill in your state bucket (docs/deploy.md))
+endif
+endif
 
-plan: build tf-config $(ENV_DIR)/backend.hcl ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
+plan: build tf-config ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
 	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=tfplan
 
 apply: plan ## terraform apply the plan for ENV
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
 
-destroy: build tf-config $(ENV_DIR)/backend.hcl ## terraform destroy ENV (reads the built artifacts like plan)
+destroy: build tf-config ## terraform destroy ENV (reads the built artifacts like plan)
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false
 
