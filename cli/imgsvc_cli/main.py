@@ -325,7 +325,7 @@ def _meta(value: str) -> tuple[str, str]:
 
 
 def _positive_int(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {value!r}")
     return int(value)
 

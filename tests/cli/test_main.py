@@ -81,6 +81,7 @@ def serve_image(server: Scripted, stored: bytes, served: bytes) -> None:
         (["update", IMAGE_ID, "missing.png"], "no such file"),
         (["get", IMAGE_ID, "--version", "0"], "from 1"),
         (["download", IMAGE_ID, "--version", "v2"], "from 1"),
+        (["get", IMAGE_ID, "--version", "\u0661"], "from 1"),  # an Arabic-Indic 1: not ASCII
         (["gifs", IMAGE_ID, "--wait", "--timeout", "-1"], "positive number of seconds"),
         (["--request-timeout", "nan", "get", IMAGE_ID], "positive number of seconds"),
         (["--url", "ftp://example.com", "get", IMAGE_ID], "must start with http://"),
