@@ -6,7 +6,8 @@ event reaches one queue per effect (S3 -> SNS -> SQS). The consumer of effect ``
 
 1. finds the version number: the record whose ``s3_version_id`` is the event's ``versionId``.
    No record yet but the S3 version exists: the commit is racing the event, retry later
-   (:class:`NotCommittedYet`). The S3 version is gone: an undone write, nothing to do.
+   (:class:`NotCommittedYet`). The S3 version is gone: an undone write, nothing to do. Still
+   no record :data:`ABANDONED_AFTER` it was stored: an abandoned write, nothing to do.
 2. skips it if ``gifs/<id>/<version>/<e>.gif`` exists (redeliveries, duplicate events);
 3. reads the original (main bucket, or the replica) and writes the GIF with a long, immutable
    ``Cache-Control``: the key has the version in it, so its bytes never change.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -48,6 +50,11 @@ GIF_CACHE_CONTROL = "public, max-age=31536000, immutable"
 FAILED_SUFFIX = ".failed"
 GIF_SUFFIX = ".gif"
 _MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound", "InvalidArgument"}
+# An original's S3 version still without a record this long after it was stored was abandoned:
+# the writer (the api or uploads function) stopped between storing and committing. Lambda ends
+# every invocation within 15 minutes; the effect queues redeliver for longer than that
+# (max_receive_count x visibility timeout), so the last receives see the write as abandoned.
+ABANDONED_AFTER = timedelta(minutes=16)
 
 
 class NotCommittedYet(Exception):
@@ -159,7 +166,7 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
         if isinstance(record, ImageVersion) and record.s3_version_id == s3_version_id:
             return record
     try:
-        deps.storage.client.head_object(
+        head = deps.storage.client.head_object(
             Bucket=deps.storage.bucket, Key=keys.original_key(image_id), VersionId=s3_version_id
         )
     except ClientError as exc:
@@ -170,6 +177,15 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
     for record in deps.repository.versions(image_id):
         if isinstance(record, ImageVersion) and record.s3_version_id == s3_version_id:
             return record
+    age = datetime.fromisoformat(deps.clock().replace("Z", "+00:00")) - head["LastModified"]
+    if age > ABANDONED_AFTER:
+        # No writer runs this long: it stopped between storing and committing (a timeout or an
+        # out-of-memory end skips service._undo). Retrying until the DLQ would only raise alarms.
+        logger.warning(
+            "an original version has no record: its write was abandoned",
+            extra={"image_id": image_id, "s3_version_id": s3_version_id, "age_s": age.seconds},
+        )
+        return None
     raise NotCommittedYet(f"{image_id} S3 version {s3_version_id} has no record yet")
 
 

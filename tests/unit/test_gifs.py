@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -74,6 +75,29 @@ def test_an_s3_version_without_a_record_yet_is_retried(deps: service.Deps) -> No
     s3_version = put_uncommitted(deps, image_id)
     with pytest.raises(gifs.NotCommittedYet):
         gifs.find_version(deps, image_id, s3_version)
+
+
+def test_a_write_abandoned_before_its_commit_is_dropped_once_no_writer_can_be_alive(
+    deps: service.Deps, store: gifs.GifStore
+) -> None:
+    """A writer that timed out between the S3 put and the commit never undid its put."""
+    first = create(deps)
+    s3_version = put_uncommitted(deps, first.id)
+    stored_at = deps.storage.client.head_object(
+        Bucket=deps.storage.bucket, Key=first.key, VersionId=s3_version
+    )["LastModified"]
+
+    def at(delay: timedelta) -> service.Deps:
+        moment = (stored_at + delay).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return replace(deps, clock=lambda: moment)
+
+    with pytest.raises(gifs.NotCommittedYet):  # a slow commit may still land: retry
+        gifs.find_version(at(timedelta(minutes=14)), first.id, s3_version)
+    late = at(gifs.ABANDONED_AFTER + timedelta(seconds=1))
+    assert gifs.find_version(late, first.id, s3_version) is None
+    assert gifs.handle_original(late, store, "zoom", first.key, s3_version) == "dropped"
+    assert store.states(first.id, 1) == {}
+    assert service.latest(deps, first.id) == first  # the committed version is untouched
 
 
 def test_an_undone_write_is_dropped(deps: service.Deps, store: gifs.GifStore) -> None:
