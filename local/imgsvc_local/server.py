@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from imgsvc.errors import error_body
@@ -23,6 +24,26 @@ CDN_PREFIX = "/cdn"
 
 # A local CDN: called with the path under /cdn and the request; returns a response.
 CdnHandler = Callable[[str, Request], Response]
+# The environ key where HeaderLinesRequestHandler puts the request's header lines.
+HEADER_LINES = "imgsvc_local.header_lines"
+
+
+class HeaderLinesRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler, also keeping the header lines as the client sent them.
+
+    API Gateway passes every header line on: names with ``_`` (``x-meta-my_key``) and each line
+    of a repeated header. The WSGI environ cannot carry either: werkzeug drops names with ``_``
+    (``HTTP_X_META_MY_KEY`` could be ``x-meta-my-key`` too) and joins repeated lines with commas.
+    So the gateway reads the lines themselves, from ``environ[HEADER_LINES]``.
+    """
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        # As werkzeug does for the environ: an obsolete folded line is unfolded.
+        environ[HEADER_LINES] = [
+            (name, value.replace("\r\n", "")) for name, value in self.headers.items()
+        ]
+        return environ
 
 
 class LocalApp:
@@ -71,7 +92,8 @@ class LocalApp:
             method=request.method,
             path=raw_path.split("?", 1)[0],
             query=list(request.args.items(multi=True)),
-            headers=list(request.headers.items()),
+            # Under another WSGI server (no HEADER_LINES), what its environ kept.
+            headers=request.environ.get(HEADER_LINES) or list(request.headers.items()),
             body=request.get_data(cache=False),
             source_ip=request.remote_addr or "127.0.0.1",
             host=request.host,

@@ -13,7 +13,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from imgsvc_local import backend
 from imgsvc_local.gateway import Gateway, LocalContext
-from imgsvc_local.server import LocalApp
+from imgsvc_local.server import HeaderLinesRequestHandler, LocalApp
 from imgsvc_local.workers import QueueWorker
 
 logger = logging.getLogger("localmode")
@@ -49,7 +49,9 @@ class LocalService:
         gateway = Gateway()
         app = LocalApp(gateway)
         # Bind first: with port 0 the real port is known only now, and the CDN URL needs it.
-        self.http = make_server(self.host, self.port, app, threaded=True)
+        self.http = make_server(
+            self.host, self.port, app, threaded=True, request_handler=HeaderLinesRequestHandler
+        )
         os.environ.update(
             backend.environment(
                 self.moto.url,
