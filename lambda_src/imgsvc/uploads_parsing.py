@@ -85,12 +85,24 @@ def validate_metadata(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def metadata_from_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The ``x-meta-<key>: <value>`` headers as (key, value) pairs."""
-    return [
-        (name[len(META_HEADER_PREFIX) :], value)
-        for name, value in headers.items()
-        if name.lower().startswith(META_HEADER_PREFIX)
-    ]
+    """The ``x-meta-<key>: <value>`` headers as (key, value) pairs.
+
+    Raises BadRequest for a value that is not ASCII: header bytes come with no charset (the
+    UTF-8 of ``é`` arrives as ``Ã©``), so such values must come as form fields, which are UTF-8.
+    """
+    pairs: list[tuple[str, str]] = []
+    for name, value in headers.items():
+        if not name.lower().startswith(META_HEADER_PREFIX):
+            continue
+        if not value.isascii():
+            raise BadRequest(
+                f"Header {name.lower()!r} is not plain ASCII, and HTTP headers cannot carry other "
+                "text reliably: send metadata like this as a text field of a multipart/form-data "
+                f"request instead (the image in its {MULTIPART_FILE_PART!r} file part).",
+                code="invalid_metadata",
+            )
+        pairs.append((name[len(META_HEADER_PREFIX) :], value))
+    return pairs
 
 
 def parse_image_request(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from PIL import Image
+from requests_toolbelt import MultipartEncoder
 
 from imgsvc_local.backend import Names
 from tests.browser.conftest import Service, chromium_missing, wait_until
@@ -108,10 +109,19 @@ def api_record(service: Service, image_id: str) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+def image_form(data: bytes, filename: str | None, **meta: str) -> MultipartEncoder:
+    """A JPEG with its metadata as text parts, which carry any text (headers only ASCII)."""
+    return MultipartEncoder(fields={"image": (filename, data, "image/jpeg"), **meta})
+
+
 def api_create(service: Service, data: bytes, name: str, **meta: str) -> dict[str, Any]:
-    headers = {"Content-Type": "image/jpeg", **{f"x-meta-{k}": v for k, v in meta.items()}}
+    form = image_form(data, name, **meta)
     response = requests.post(
-        f"{service.url}/images", params={"name": name}, data=data, headers=headers, timeout=60
+        f"{service.url}/images",
+        params={"name": name},
+        data=form.to_string(),
+        headers={"Content-Type": form.content_type},
+        timeout=60,
     )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -500,10 +510,11 @@ def two_versions(service: Service) -> dict[str, Any]:
         description="A long description without spaces " + "x" * 120,
         place="Tromsø",
     )
+    form = image_form(imagegen.jpeg(600, 900, seed=14), None, place="Bodø")  # keeps the name
     response = requests.put(
         f"{service.url}/images/{first['id']}",
-        data=imagegen.jpeg(600, 900, seed=14),
-        headers={"Content-Type": "image/jpeg", "x-meta-place": "Bodø"},
+        data=form.to_string(),
+        headers={"Content-Type": form.content_type},
         timeout=60,
     )
     assert response.status_code == 200, response.text

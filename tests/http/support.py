@@ -3,13 +3,60 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.structures import CaseInsensitiveDict
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """The parts of a ``requests.Response`` the checks here read."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def send_raw(
+    api: str,
+    method: str,
+    target: str,
+    header_lines: Sequence[tuple[str, str | bytes]],
+    body: bytes = b"",
+) -> RawResponse:
+    """One request with its header lines exactly as given, which requests cannot send: a name
+    repeated (in any case), a value as raw bytes (UTF-8, as curl sends what a terminal types)."""
+    url = urlsplit(api)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    try:
+        connection.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in header_lines:
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return RawResponse(
+            response.status, CaseInsensitiveDict(response.getheaders()), response.read()
+        )
+    finally:
+        connection.close()
 
 
 def assert_error(
-    response: requests.Response, status: int, code: str | None = None
+    response: requests.Response | RawResponse, status: int, code: str | None = None
 ) -> dict[str, Any]:
     """The response is ``status`` with the JSON error shape (and ``code`` if given)."""
     assert response.status_code == status, response.text

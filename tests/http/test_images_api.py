@@ -13,7 +13,14 @@ from requests_toolbelt import MultipartEncoder
 
 from imgsvc.config import DEFAULT_MAX_BODY_BYTES
 from tests.http.conftest import LocalMode
-from tests.http.support import assert_error, content_sha256, create, snapshot, update
+from tests.http.support import (
+    assert_error,
+    content_sha256,
+    create,
+    send_raw,
+    snapshot,
+    update,
+)
 from tests.support import imagegen
 from tests.support.pngbytes import png_with_short_pixel_data
 
@@ -354,3 +361,25 @@ def test_path_in_the_name_is_removed(api: str) -> None:
     record = create(api, imagegen.jpeg(30, 30, seed=4), name="../../etc/passwd.jpg")
     assert record["name"] == "passwd.jpg"
     assert snapshot(api, neighbour) == before
+
+
+def test_non_ascii_metadata_headers_are_refused_and_nothing_is_stored(api: str) -> None:
+    """curl -H 'X-Meta-Author: é' sends UTF-8 bytes; a header has no charset, so they would be
+    stored as "Ã©". The answer points to form fields, which carry UTF-8 text."""
+    image_id = create(api, imagegen.jpeg(30, 30), **{"x-meta-author": "Ann"})["id"]
+    before = snapshot(api, image_id)
+    lines = [("Content-Type", "image/jpeg"), ("X-Meta-Author", "é".encode())]
+    data = imagegen.jpeg(30, 30, seed=2)
+    for method, target in (("POST", "/images?name=x.jpg"), ("PUT", f"/images/{image_id}")):
+        error = assert_error(send_raw(api, method, target, lines, data), 400, "invalid_metadata")
+        assert "multipart/form-data" in error["message"]
+    assert snapshot(api, image_id) == before
+    form = MultipartEncoder(fields={"image": ("x.jpg", data, "image/jpeg"), "author": "é"})
+    response = requests.put(
+        f"{api}/images/{image_id}",
+        data=form.to_string(),
+        headers={"Content-Type": form.content_type},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["metadata"] == {"author": "é"}

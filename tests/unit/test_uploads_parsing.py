@@ -106,6 +106,25 @@ def test_bad_metadata_is_400(headers: dict[str, str]) -> None:
     assert caught.value.code == "invalid_metadata"
 
 
+@pytest.mark.parametrize(
+    "value", ["é", "Ã©", "日本", "no\u00a0break"], ids=["e-acute", "mojibake", "cjk", "nbsp"]
+)
+def test_non_ascii_metadata_headers_are_400_pointing_to_form_fields(value: str) -> None:
+    """Header values are bytes whose charset nobody states (ours arrive as Latin-1): one that is
+    not ASCII would be stored garbled, so the client is sent to a form field instead."""
+    with pytest.raises(BadRequest) as caught:
+        parse(imagegen.jpeg(32, 32), {"content-type": "image/jpeg", "x-meta-author": value})
+    assert caught.value.code == "invalid_metadata"
+    assert "x-meta-author" in caught.value.message
+    assert "multipart/form-data" in caught.value.message
+
+
+def test_non_ascii_metadata_in_form_fields_is_kept() -> None:
+    form = MultipartEncoder(fields={"image": ("a.png", b"x", "image/png"), "author": "Zoë 日本"})
+    upload = parse(form.to_string(), {"content-type": form.content_type, "x-meta-place": "Oslo"})
+    assert upload.metadata == {"place": "Oslo", "author": "Zoë 日本"}
+
+
 def test_duplicate_metadata_between_header_and_form_is_400() -> None:
     form = MultipartEncoder(fields={"image": ("a.png", b"x", "image/png"), "author": "A"})
     with pytest.raises(BadRequest):
