@@ -1,13 +1,14 @@
 """Turn an image request (raw body or multipart form, ``x-meta-*`` headers) into typed values.
 
-Pure functions over bytes and header mappings: no event shapes, no AWS.
+Pure functions over bytes and header mappings (every value of each header, as API Gateway's
+``multiValueHeaders``): no event shapes, no AWS.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from imgsvc.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
@@ -84,35 +85,38 @@ def validate_metadata(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return metadata
 
 
-def metadata_from_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The ``x-meta-<key>: <value>`` headers as (key, value) pairs.
+def metadata_from_headers(headers: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
+    """The ``x-meta-<key>: <value>`` headers as (key, value) pairs, one per value sent: a header
+    sent twice gives its key twice (which :func:`validate_metadata` refuses), never a merged value.
 
     Raises BadRequest for a value that is not ASCII: header bytes come with no charset (the
     UTF-8 of ``é`` arrives as ``Ã©``), so such values must come as form fields, which are UTF-8.
     """
     pairs: list[tuple[str, str]] = []
-    for name, value in headers.items():
+    for name, values in headers.items():
         if not name.lower().startswith(META_HEADER_PREFIX):
             continue
-        if not value.isascii():
-            raise BadRequest(
-                f"Header {name.lower()!r} is not plain ASCII, and HTTP headers cannot carry other "
-                "text reliably: send metadata like this as a text field of a multipart/form-data "
-                f"request instead (the image in its {MULTIPART_FILE_PART!r} file part).",
-                code="invalid_metadata",
-            )
-        pairs.append((name[len(META_HEADER_PREFIX) :], value))
+        for value in values:
+            if not value.isascii():
+                raise BadRequest(
+                    f"Header {name.lower()!r} is not plain ASCII, and HTTP headers cannot carry "
+                    "other text reliably: send metadata like this as a text field of a "
+                    "multipart/form-data request instead (the image in its "
+                    f"{MULTIPART_FILE_PART!r} file part).",
+                    code="invalid_metadata",
+                )
+            pairs.append((name[len(META_HEADER_PREFIX) :], value))
     return pairs
 
 
 def parse_image_request(
     *,
     body: bytes,
-    headers: Mapping[str, str],
+    headers: Mapping[str, Sequence[str]],
     name: str | None,
     max_bytes: int,
 ) -> ImageUpload:
-    """Parse an image request body; ``headers`` must have lowercase names.
+    """Parse an image request body; ``headers`` maps lowercase names to every value sent.
 
     Raises PayloadTooLarge over ``max_bytes``, UnsupportedMediaType for a non-image content type,
     BadRequest for a malformed form or metadata.
@@ -123,7 +127,8 @@ def parse_image_request(
             "Upload larger images directly: POST /uploads returns a presigned form.",
             code="payload_too_large",
         )
-    content_type = headers.get("content-type", "").strip()
+    # The last value, as API Gateway's single-value headers (and its binary media type check).
+    content_type = (headers.get("content-type") or [""])[-1].strip()
     media_type = content_type.split(";", 1)[0].strip().lower()
     pairs = metadata_from_headers(headers)
 

@@ -383,3 +383,15 @@ def test_non_ascii_metadata_headers_are_refused_and_nothing_is_stored(api: str) 
     )
     assert response.status_code == 200, response.text
     assert response.json()["metadata"] == {"author": "é"}
+
+
+@pytest.mark.parametrize("second", ["x-meta-a", "X-Meta-A"])
+def test_a_metadata_header_sent_twice_is_refused_not_merged(api: str, second: str) -> None:
+    image_id = create(api, imagegen.jpeg(30, 30), **{"x-meta-a": "0"})["id"]
+    before = snapshot(api, image_id)
+    lines = [("Content-Type", "image/jpeg"), ("x-meta-a", "1"), (second, "2")]
+    data = imagegen.jpeg(30, 30, seed=2)
+    for method, target in (("POST", "/images?name=x.jpg"), ("PUT", f"/images/{image_id}")):
+        error = assert_error(send_raw(api, method, target, lines, data), 400, "invalid_metadata")
+        assert "given twice" in error["message"]
+    assert snapshot(api, image_id) == before

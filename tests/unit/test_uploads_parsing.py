@@ -10,8 +10,15 @@ from imgsvc.uploads_parsing import parse_image_request, sanitize_name
 from tests.support import imagegen
 
 
-def parse(body: bytes, headers: dict[str, str], name: str | None = None, limit: int = 10**7):
-    return parse_image_request(body=body, headers=headers, name=name, max_bytes=limit)
+def parse(
+    body: bytes,
+    headers: dict[str, str | list[str]],
+    name: str | None = None,
+    limit: int = 10**7,
+):
+    """``headers`` as API Gateway's multiValueHeaders, a lone value standing for a list of one."""
+    values = {k: [v] if isinstance(v, str) else v for k, v in headers.items()}
+    return parse_image_request(body=body, headers=values, name=name, max_bytes=limit)
 
 
 @pytest.mark.parametrize(
@@ -123,6 +130,18 @@ def test_non_ascii_metadata_in_form_fields_is_kept() -> None:
     form = MultipartEncoder(fields={"image": ("a.png", b"x", "image/png"), "author": "Zoë 日本"})
     upload = parse(form.to_string(), {"content-type": form.content_type, "x-meta-place": "Oslo"})
     assert upload.metadata == {"place": "Oslo", "author": "Zoë 日本"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-meta-a": ["1", "2"]}, {"x-meta-a": ["1"], "x-meta-A": ["2"]}],
+    ids=["one-name", "names-differing-in-case"],
+)
+def test_a_metadata_header_sent_twice_is_400_not_merged(headers: dict[str, list[str]]) -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse(imagegen.jpeg(32, 32), {"content-type": "image/jpeg", **headers})
+    assert caught.value.code == "invalid_metadata"
+    assert "'a' is given twice" in caught.value.message
 
 
 def test_duplicate_metadata_between_header_and_form_is_400() -> None:

@@ -17,8 +17,8 @@ from imgsvc.handlers.http import (
     base_url,
     body_bytes,
     cors_config,
+    header_values,
     json_response,
-    lower_headers,
     register_error_handlers,
 )
 from imgsvc.logs import logger
@@ -32,7 +32,7 @@ register_error_handlers(app)
 def _upload() -> ImageUpload:
     return parse_image_request(
         body=body_bytes(app),
-        headers=lower_headers(app),
+        headers=header_values(app),
         name=app.current_event.get_query_string_value("name"),
         max_bytes=deps().config.max_body_bytes,
     )

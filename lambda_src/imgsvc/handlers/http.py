@@ -89,6 +89,23 @@ def lower_headers(app: APIGatewayRestResolver) -> dict[str, str]:
     return {name.lower(): value for name, value in (app.current_event.headers or {}).items()}
 
 
+def header_values(app: APIGatewayRestResolver) -> dict[str, list[str]]:
+    """Every value of every request header, by lowercase name.
+
+    API Gateway's ``headers`` keeps only the last value of a header sent twice; its
+    ``multiValueHeaders`` has them all (read raw: names differing only in case are one header,
+    and Powertools' case-insensitive view would keep one of them). A header only in ``headers``
+    (an event written by hand) counts too.
+    """
+    event = app.current_event.raw_event
+    values: dict[str, list[str]] = {}
+    for name, lines in (event.get("multiValueHeaders") or {}).items():
+        values.setdefault(name.lower(), []).extend(lines)
+    for name, value in (event.get("headers") or {}).items():
+        values.setdefault(name.lower(), [value])
+    return values
+
+
 def base_url(app: APIGatewayRestResolver) -> str:
     """The API's public base URL: configured, or derived from the request (host + stage)."""
     configured = config.load().api_base_url

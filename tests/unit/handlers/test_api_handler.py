@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from imgsvc import service, wiring
+from imgsvc import aws, service, wiring
 from imgsvc.handlers import api
 from imgsvc.logs import logger
 from imgsvc.repository import VersionTaken
@@ -69,6 +69,37 @@ def test_custom_domain_has_no_stage_in_urls(moto_aws: dict[str, str]) -> None:
         isBase64Encoded=True,
     )
     assert body(response)["url"].startswith("https://images.example.com/images/")
+
+
+def header_lines(*lines: tuple[str, str]) -> dict[str, Any]:
+    """``headers`` and ``multiValueHeaders`` as API Gateway makes them of the fixture's header
+    lines and these: the last value of each name, and every value of each name."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in [*event("apigw_rest")["headers"].items(), *lines]:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    return {"headers": single, "multiValueHeaders": multi}
+
+
+@pytest.mark.parametrize("second", ["x-meta-a", "X-Meta-A"])
+def test_a_metadata_header_sent_twice_is_400_and_stores_nothing(
+    moto_aws: dict[str, str], second: str
+) -> None:
+    """API Gateway's ``headers`` keeps one value of a repeated header: the parser reads them all."""
+    response = invoke(
+        resource="/images",
+        path="/images",
+        httpMethod="POST",
+        queryStringParameters={"name": "x.png"},
+        **header_lines(("Content-Type", "image/png"), ("x-meta-a", "1"), (second, "2")),
+        body=base64.b64encode(imagegen.png(16, 16)).decode(),
+        isBase64Encoded=True,
+    )
+    assert response["statusCode"] == 400, response["body"]
+    assert body(response)["error"]["code"] == "invalid_metadata"
+    stored = aws.s3().list_objects_v2(Bucket=wiring.deps().config.originals_bucket)
+    assert stored["KeyCount"] == 0
 
 
 @pytest.fixture
