@@ -19,8 +19,10 @@ MAX_METADATA_ENTRIES = 32
 MAX_METADATA_VALUE = 1024
 MAX_NAME_LENGTH = 255
 _META_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-# Raw bodies must say they are an image (or say nothing / octet-stream); the bytes decide which.
+# Raw bodies must say they are an image (or octet-stream); the bytes decide which. These are
+# binary media types of the API (modules/api), so API Gateway passes the bytes intact.
 _RAW_TYPES = ("image/", "application/octet-stream")
+_ACCEPTED = "image/jpeg, image/png, image/gif or image/webp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +138,20 @@ def parse_image_request(
         data, form_name, form_pairs = _parse_multipart(body, content_type)
         pairs += form_pairs
         name = name if name is not None else form_name
+    elif not media_type and body:
+        # API Gateway passes a body intact only under a binary media type; without a
+        # Content-Type it is text, and an image's bytes would arrive mangled.
+        raise UnsupportedMediaType(
+            f"The request has no Content-Type: set it to the image's type ({_ACCEPTED}), or "
+            f"send multipart/form-data with an {MULTIPART_FILE_PART!r} file part.",
+            code="missing_content_type",
+        )
     elif not media_type or media_type.startswith(_RAW_TYPES):
-        data = body
+        data = body  # no body at all: the image checks say it is empty
     else:
         raise UnsupportedMediaType(
-            f"Content-Type {media_type!r} is not accepted: send the raw image "
-            "(image/jpeg, image/png, image/gif or image/webp) or multipart/form-data with an "
-            f"{MULTIPART_FILE_PART!r} file part.",
+            f"Content-Type {media_type!r} is not accepted: send the raw image ({_ACCEPTED}) or "
+            f"multipart/form-data with an {MULTIPART_FILE_PART!r} file part.",
             code="unsupported_content_type",
         )
     return ImageUpload(

@@ -89,6 +89,23 @@ def test_body_over_the_limit_is_413_pointing_to_direct_uploads() -> None:
     assert "POST /uploads" in caught.value.message
 
 
+@pytest.mark.parametrize("headers", [{}, {"content-type": " "}, {"x-meta-a": "1"}])
+def test_a_raw_body_without_content_type_is_415_asking_for_one(
+    headers: dict[str, str | list[str]],
+) -> None:
+    """API Gateway passes a body as binary only for a binary media type: without one the bytes
+    would arrive mangled, so the client is told to say what it sends."""
+    with pytest.raises(UnsupportedMediaType) as caught:
+        parse(imagegen.jpeg(32, 32), headers)
+    assert caught.value.code == "missing_content_type"
+    for accepted in ("image/jpeg", "image/png", "image/gif", "image/webp", "multipart/form-data"):
+        assert accepted in caught.value.message
+
+
+def test_an_empty_body_without_content_type_is_left_to_the_empty_body_check() -> None:
+    assert parse(b"", {}).data == b""
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/json", "video/mp4"])
 def test_non_image_content_types_are_415(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType):
