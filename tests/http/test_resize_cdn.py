@@ -130,6 +130,21 @@ def test_the_first_cdn_request_fails_over_to_the_resize_function_and_later_ones_
 
 
 @http
+def test_head_has_the_length_of_the_get_on_a_miss_and_on_a_hit(api: str) -> None:
+    """The first HEAD fails over to the resize function, the second is served from S3."""
+    record = create(api, imagegen.jpeg(800, 600, seed=23))
+    url = f"{api}/cdn/r/{record['id']}/1/256x256"
+    miss, hit = cdn_get(url, method="HEAD"), cdn_get(url, method="HEAD")
+    get = cdn_get(url)
+    assert get.status_code == 200, get.text
+    for head in (miss, hit):
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["Content-Length"] == str(len(get.content))
+        assert head.headers["Content-Type"] == get.headers["Content-Type"]
+        assert head.headers["ETag"] == get.headers["ETag"]
+
+
+@http
 @pytest.mark.parametrize(
     ("accept", "content_type"),
     [

@@ -156,7 +156,11 @@ def rendition(**_parts: str) -> Response[Any]:
     headers = {"Cache-Control": stored.cache_control, "Vary": "Accept"}
     if stored.etag:
         headers["ETag"] = stored.etag
-    body = b"" if event.http_method == "HEAD" else stored.data
+    body = stored.data
+    if event.http_method == "HEAD":
+        # The GET's headers without its bytes: Content-Length is still the GET's (RFC 9110).
+        headers["Content-Length"] = str(len(body))
+        body = b""
     return Response(status_code=200, content_type=stored.content_type, body=body, headers=headers)
 
 

@@ -172,11 +172,17 @@ def test_the_origin_answers_the_bytes_with_the_headers_s3_serves_later(
 
 def test_head_answers_the_headers_without_the_bytes(deps: service.Deps) -> None:
     record = create(deps, imagegen.png(200, 100), name="a.png")
-    response = invoke(url_event(f"/r/{record.id}/1/100x/original", method="HEAD"))
+    path = f"/r/{record.id}/1/100x/original"
+    response = invoke(url_event(path, method="HEAD"))
     assert response["statusCode"] == 200
     assert headers(response)["content-type"] == "image/png"
     assert body_bytes(response) == b""
     assert stored_keys(deps) == [f"r/{record.id}/1/100x/original"]
+    get = invoke(url_event(path))
+    assert headers(response)["content-length"] == str(len(body_bytes(get)))  # the GET's length
+    assert {k: v for k, v in headers(get).items() if k != "content-length"} == {
+        k: v for k, v in headers(response).items() if k != "content-length"
+    }
 
 
 def test_another_spelling_of_a_size_redirects_to_the_canonical_path(
