@@ -30,6 +30,10 @@ LAMBDA_MAX_PAYLOAD = 6 * 1024 * 1024
 # What modules/api declares as binary media types: bodies of these types arrive base64-encoded.
 BINARY_MEDIA_PREFIXES = ("image/", "multipart/form-data", "application/octet-stream")
 STAGE = "local"
+# API Gateway's answer for a path or method the API does not have: its
+# MISSING_AUTHENTICATION_TOKEN response, as modules/api words it.
+MISSING_ROUTE_CODE = "not_found"
+MISSING_ROUTE_MESSAGE = "No such route. The OpenAPI document lists the paths and methods."
 
 # x-imgsvc-function -> the handler the Lambda function of that name runs.
 FUNCTIONS: dict[str, str] = {
@@ -126,7 +130,7 @@ class Gateway:
             if not found:
                 continue
             path_matched = True
-            if route.method == method or (method == "HEAD" and route.method == "GET"):
+            if route.method == method:
                 return Match(route, {k: unquote(v) for k, v in found.groupdict().items()})
         return "method" if path_matched else None
 
@@ -152,6 +156,11 @@ class Gateway:
             function = found.route.function if isinstance(found, Match) else "api"
             return self._call(function, None, method, path, query, headers, body, source_ip, host)
         found = self.match(method, path)
+        if method == "HEAD" and not isinstance(found, Match):
+            # openapi.yaml has no HEAD methods, and API Gateway does not answer HEAD from a GET
+            # method: a HEAD gets its missing-route answer (headers only). Other methods the API
+            # lacks get the clearer 404 and 405 below; API Gateway answers them with this too.
+            return _error(404, MISSING_ROUTE_CODE, MISSING_ROUTE_MESSAGE)
         if found is None:
             return _error(404, "route_not_found", f"No route {method} {path}: see openapi.yaml.")
         if found == "method":

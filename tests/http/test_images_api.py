@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,9 @@ import requests
 from requests_toolbelt import MultipartEncoder
 
 from imgsvc.config import DEFAULT_MAX_BODY_BYTES
-from tests.http.conftest import LocalMode
+from imgsvc.errors import error_body
+from imgsvc_local import gateway
+from tests.http.conftest import REPO, LocalMode
 from tests.http.support import (
     assert_error,
     content_sha256,
@@ -249,6 +252,20 @@ def test_unknown_and_malformed_versions(api: str) -> None:
 
 def test_wrong_method_is_a_json_405(api: str) -> None:
     assert_error(requests.patch(f"{api}/images", timeout=10), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "path", ["/health", "/images", "/images/3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b", "/no/such/route"]
+)
+def test_head_gets_api_gateways_answer_for_a_method_the_api_lacks(api: str, path: str) -> None:
+    """openapi.yaml has no HEAD methods and API Gateway makes none from GET: it answers a HEAD
+    with its missing-route response (modules/api's wording), headers only."""
+    expected = json.dumps(error_body(gateway.MISSING_ROUTE_CODE, gateway.MISSING_ROUTE_MESSAGE))
+    assert json.dumps(gateway.MISSING_ROUTE_MESSAGE) in (REPO / "modules/api/main.tf").read_text()
+    head = requests.head(f"{api}{path}", timeout=10)
+    assert (head.status_code, head.content) == (404, b"")
+    assert head.headers["Content-Type"] == "application/json"
+    assert head.headers["Content-Length"] == str(len(expected))
 
 
 BAD_BODIES = {
