@@ -139,7 +139,7 @@ variable "wait_for_deployment" {
 }
 
 variable "renditions_ttl" {
-  description = "Cache TTLs in seconds of /r/* and /gifs/*: the origin's Cache-Control (max-age=1209600 from the resize function) wins within min and max; default applies when it sends none."
+  description = "Cache TTLs in seconds of /r/* and /gifs/*: the origin's Cache-Control (max-age=1209600 from the resize function) wins within min and max; default applies when it sends none. min must stay 0, so that CloudFront honours the resize function's Cache-Control: no-store."
   type        = object({ min = optional(number, 0), default = optional(number, 1209600), max = optional(number, 31536000) })
   default     = {}
   nullable    = false
@@ -147,6 +147,15 @@ variable "renditions_ttl" {
   validation {
     condition     = var.renditions_ttl.min >= 0 && var.renditions_ttl.min <= var.renditions_ttl.default && var.renditions_ttl.default <= var.renditions_ttl.max
     error_message = "renditions_ttl must satisfy 0 <= min <= default <= max."
+  }
+
+  # A rendition too large for a Lambda response is answered by the resize function with a 302
+  # to the same /r/ path and Cache-Control: no-store (the next request finds it in S3).
+  # CloudFront keeps a response at least min_ttl seconds whatever its Cache-Control says, so any
+  # other min would cache that redirect at the edge: a loop until it expires.
+  validation {
+    condition     = var.renditions_ttl.min == 0
+    error_message = "renditions_ttl.min must be 0: CloudFront ignores Cache-Control: no-store when the minimum TTL is above 0, and would cache the resize function's redirect of a large rendition to its own /r/ path (a redirect loop at the edge)."
   }
 }
 

@@ -559,7 +559,19 @@ run "rejects_inverted_ttls" {
   command = plan
 
   variables {
-    renditions_ttl = { min = 100, default = 10 }
+    renditions_ttl = { default = 100, max = 10 }
+  }
+
+  expect_failures = [var.renditions_ttl]
+}
+
+# The resize function's 302 for a rendition too large to return inline points at the same /r/
+# path with Cache-Control: no-store; a minimum TTL above 0 would cache it (a redirect loop).
+run "rejects_a_minimum_ttl_that_would_cache_the_resize_redirect" {
+  command = plan
+
+  variables {
+    renditions_ttl = { min = 60 }
   }
 
   expect_failures = [var.renditions_ttl]
