@@ -33,7 +33,7 @@ def initialized(
 ) -> Callable[[str, str], Path]:
     """``initialized("modules/bucket", purpose)``: that directory, ``terraform init``-ed once,
     in a throwaway copy of the infrastructure (one copy per purpose: "validate-modules",
-    "validate-environments", "test").
+    "validate-environments").
     """
     copies: dict[str, Path] = {}
     done: dict[tuple[str, str], Path] = {}

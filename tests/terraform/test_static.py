@@ -10,16 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.terraform.tf import ROOT, Terraform, copy_infra, module_dirs, stage_dirs
+from tests.terraform.tf import ROOT, Terraform, copy_infra, copy_module, module_dirs, stage_dirs
 
 pytestmark = pytest.mark.terraform
 
 # environments/stack is validated as part of every stage root that calls it.
 ROOTS = [p.relative_to(ROOT).as_posix() for p in [*module_dirs(), *stage_dirs()]]
-TESTED_MODULES = [
-    p.relative_to(ROOT).as_posix() for p in module_dirs() if list(p.glob("tests/*.tftest.hcl"))
-]
+MODULES = [p.relative_to(ROOT).as_posix() for p in module_dirs()]
 
 
 def test_terraform_files_are_formatted(terraform: Terraform) -> None:
@@ -56,14 +55,44 @@ def test_validate(root: str, terraform: Terraform, initialized: Callable[[str, s
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("module", TESTED_MODULES)
-def test_module_tests_pass(
-    module: str, terraform: Terraform, initialized: Callable[[str, str], Path]
+@pytest.mark.parametrize("module", MODULES)
+def test_module_tests_pass_in_a_copy_of_the_module_alone(
+    module: str, terraform: Terraform, tmp_path: Path
 ) -> None:
-    directory = initialized(module, "test")
+    # A module is reused by copying its folder (or from a registry): its tests, like its code,
+    # may read nothing outside it. Each runs in a copy of that folder alone, providers from the
+    # same mirror config as every other check.
+    directory = copy_module(ROOT / module, tmp_path / Path(module).name)
+    terraform.init(directory)
     result = terraform.run(directory, "test", "-no-color", check=False, timeout=1200)
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     assert " 0 passed" not in result.stdout, result.stdout
+
+
+def test_api_module_fixture_is_a_slice_of_the_service_openapi() -> None:
+    # modules/api's tests use their own copy of part of openapi.yaml; what they check about it
+    # (which function serves a route, which routes need the key, where path parameters live)
+    # must still hold for the document the stack deploys.
+    fixture = yaml.safe_load((ROOT / "modules/api/tests/fixtures/openapi.yaml").read_text())
+    service = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    assert fixture["openapi"] == service["openapi"]
+    assert fixture["servers"] == service["servers"]
+    functions = set()
+    for path, item in fixture["paths"].items():
+        assert path in service["paths"], f"{path} is not a route of openapi.yaml"
+        real = service["paths"][path]
+        assert item.get("parameters") == real.get("parameters"), path
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert method in real, f"{method.upper()} {path} is not in openapi.yaml"
+            for key in ("operationId", "x-imgsvc-function", "security", "parameters"):
+                assert operation.get(key) == real[method].get(key), f"{method} {path}: {key}"
+            functions.add(operation["x-imgsvc-function"])
+    assert functions == {"api", "resize"}, "the slice has routes of both functions"
+    for kind, entries in fixture["components"].items():
+        for name, entry in entries.items():
+            assert entry == service["components"][kind][name], f"components.{kind}.{name}"
 
 
 def _checkov() -> Path:

@@ -33,6 +33,21 @@ IGNORED = shutil.ignore_patterns(
 )
 
 
+def copy_module(module: Path, dest: Path) -> Path:
+    """Copy one module's folder, and nothing else, to ``dest`` (as someone vendoring it would).
+
+    Lock files are left behind too: modules do not commit them, and the copy resolves its
+    providers afresh.
+    """
+    ignored = shutil.ignore_patterns(".terraform.lock.hcl")
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        return set(IGNORED(directory, names)) | set(ignored(directory, names))
+
+    shutil.copytree(module, dest, ignore=ignore)
+    return dest
+
+
 def module_dirs() -> list[Path]:
     return sorted(p for p in MODULES.iterdir() if p.is_dir()) if MODULES.is_dir() else []
 

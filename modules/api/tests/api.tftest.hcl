@@ -1,5 +1,6 @@
-# Properties of the api module against a mocked AWS provider, with the repository's OpenAPI
-# document (the single source of the routes) and a small inline one.
+# Properties of the api module against a mocked AWS provider, with a slice of the service's
+# OpenAPI document (tests/fixtures/openapi.yaml: the module's tests need nothing outside the
+# module) and a small inline one.
 
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
@@ -50,7 +51,7 @@ mock_provider "aws" {
 
 variables {
   name         = "imgsvc-test"
-  openapi_spec = file("../../openapi.yaml")
+  openapi_spec = file("tests/fixtures/openapi.yaml")
   functions = {
     api = {
       function_name = "imgsvc-test-api"
@@ -68,7 +69,7 @@ run "every_operation_is_integrated_with_the_function_it_names" {
 
   assert {
     condition = alltrue(flatten([
-      for path, item in yamldecode(file("../../openapi.yaml")).paths : [
+      for path, item in yamldecode(file("tests/fixtures/openapi.yaml")).paths : [
         for method, op in item : (
           jsondecode(aws_api_gateway_rest_api.this.body).paths[path][method]["x-amazon-apigateway-integration"].uri
           == var.functions[op["x-imgsvc-function"]].invoke_arn
@@ -124,7 +125,7 @@ run "every_path_has_a_preflight_route_to_the_api_function" {
   assert {
     condition = (
       keys(jsondecode(aws_api_gateway_rest_api.this.body).paths) ==
-      keys(yamldecode(file("../../openapi.yaml")).paths)
+      keys(yamldecode(file("tests/fixtures/openapi.yaml")).paths)
     )
     error_message = "The API must have exactly the spec's paths."
   }
