@@ -118,9 +118,10 @@ module "api" {
 module "effects_fanout" {
   source = "../../modules/fanout"
 
-  name          = "${var.name_prefix}-originals"
-  bucket_name   = module.originals.bucket_name
-  filter_prefix = "originals/"
+  name            = "${var.name_prefix}-originals"
+  bucket_name     = module.originals.bucket_name
+  filter_prefix   = "originals/"
+  alarm_topic_arn = var.alarm_topic_arn
   consumers = {
     for effect in var.gif_effects : effect => {
       function_name              = module.function["effect-${effect}"].function_name
@@ -135,10 +136,11 @@ module "effects_fanout" {
 module "uploads_pipeline" {
   source = "../../modules/fanout"
 
-  name          = "${var.name_prefix}-uploads"
-  bucket_name   = module.uploads.bucket_name
-  filter_prefix = "uploads/"
-  topic_enabled = false
+  name            = "${var.name_prefix}-uploads"
+  bucket_name     = module.uploads.bucket_name
+  filter_prefix   = "uploads/"
+  topic_enabled   = false
+  alarm_topic_arn = var.alarm_topic_arn
   consumers = {
     uploads = {
       function_name              = module.function["uploads"].function_name

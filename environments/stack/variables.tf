@@ -209,3 +209,19 @@ variable "cdn_wait_for_deployment" {
   default     = true
   nullable    = false
 }
+
+variable "alarm_topic_arn" {
+  description = "SNS topic notified when an alarm of the stage fires and when it recovers: a dead-letter queue holds messages, a queue consumer (uploads, each GIF effect) fails or is throttled. It must be in region, as CloudWatch alarms only notify topics of their own region. null creates the alarms without notifications."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be null or a standard SNS topic ARN, arn:aws:sns:<region>:<account>:<name>."
+  }
+
+  validation {
+    condition     = var.alarm_topic_arn == null || try(split(":", var.alarm_topic_arn)[3] == var.region, false)
+    error_message = "alarm_topic_arn must be a topic in region (the stage's main region): CloudWatch alarms cannot notify a topic in another region."
+  }
+}

@@ -20,35 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
+from tests.terraform.against_moto import REGION, Moto, moto_server, provider_override
 from tests.terraform.tf import ROOT, Terraform, copy_infra
 
 # Apply and destroy take minutes each (more on a busy machine): above the suite default.
 pytestmark = [pytest.mark.terraform, pytest.mark.slow, pytest.mark.timeout(1800)]
 
-REGION = "eu-west-1"
 REPLICA_REGION = "eu-central-1"
-# Every service the stack touches; all of them answered by the one moto server.
-SERVICES = [
-    "acm",
-    "apigateway",
-    "cloudfront",
-    "cloudwatch",
-    "dynamodb",
-    "events",
-    "iam",
-    "kms",
-    "lambda",
-    "logs",
-    "s3",
-    "s3control",
-    "sns",
-    "sqs",
-    "ssm",
-    "sts",
-]
 
 # moto 5.2.1 stores these settings but reads them back differently (or not at all), which a
 # re-plan would report as changes. Ignored in the throwaway copy only.
@@ -79,21 +59,6 @@ WEB_FIXTURE = {
 
 
 @dataclass
-class Moto:
-    endpoint: str
-    process: subprocess.Popen[str]
-
-    def client(self, service: str, region: str = REGION) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            region_name=region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-
-@dataclass
 class Stack:
     directory: Path
     terraform: Terraform
@@ -106,27 +71,6 @@ class Stack:
 
     def plan_args(self) -> list[str]:
         return ["-var=cdn_wait_for_deployment=false", "-no-color"]
-
-
-def provider_override(endpoint: str) -> str:
-    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
-
-    def provider(alias: str | None) -> str:
-        alias_line = f'  alias = "{alias}"\n' if alias else ""
-        return (
-            'provider "aws" {\n'
-            f"{alias_line}"
-            '  access_key                  = "testing"\n'
-            '  secret_key                  = "testing"\n'
-            "  skip_credentials_validation = true\n"
-            "  skip_requesting_account_id  = true\n"
-            "  skip_metadata_api_check     = true\n"
-            "  s3_use_path_style           = true\n"
-            f"\n  endpoints {{\n{endpoints}\n  }}\n}}\n"
-        )
-
-    backend = 'terraform {\n  backend "local" {}\n}\n'
-    return f"{backend}\n{provider(None)}\n{provider('replica')}"
 
 
 def module_override(resource_type: str, name: str, ignored: str) -> str:
@@ -155,25 +99,8 @@ def prepare_copy(root: Path, moto: Moto, *, web: dict[str, str] | None, dist: Pa
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[Moto]:
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("moto_server.py"))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    port = process.stdout.readline().strip()
-    assert port.isdigit(), f"moto did not start (exit code {process.poll()})"
-    try:
-        yield Moto(f"http://127.0.0.1:{port}", process)
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()  # the server stops when its stdin closes
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with moto_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

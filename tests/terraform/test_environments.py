@@ -1,15 +1,24 @@
 """One composition for every stage: environments/stack holds the service, each stage root
 (environments/dev, environments/prod) only what is per stage, and state from before the split
-still finds its resources."""
+still finds its resources. What a stage sets reaches the resources: plans of the stage roots
+against moto (never applied), read as JSON."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from imgsvc import effects
 from tests.terraform import hcl
-from tests.terraform.tf import ENVIRONMENTS, STACK, stage_dirs
+from tests.terraform.against_moto import Moto, moto_server, provider_override
+from tests.terraform.tf import ENVIRONMENTS, STACK, Terraform, copy_infra, stage_dirs
 
 STAGES = [p.name for p in stage_dirs()]
 # A stage root holds these Terraform files and nothing else: the composition is the stack's.
@@ -189,3 +198,94 @@ def test_every_environment_variable_set_is_one_the_code_reads() -> None:
     names = set(re.findall(r"^\s*((?:IMGSVC|POWERTOOLS)_[A-Z_]+)\s*=", _text(STACK), re.M))
     assert names, "the stack sets the functions' variables"
     assert names <= known, f"not in lambda_src/imgsvc/config.py: {sorted(names - known)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans of the stage roots against moto. Each variant is a throwaway copy of the repository's
+# Terraform, planned once (all in parallel) with the stack tests' stand-in Lambda artifacts.
+
+ARTIFACTS = "../stack/tests/fixtures/dist"  # from a stage root
+
+ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:imgsvc-dev-alarms"
+
+# variant -> (stage, extra arguments of its module "stack" call, in an override file).
+PLAN_VARIANTS: dict[str, tuple[str, str]] = {
+    "dev": ("dev", ""),
+    "dev-with-alarm-topic": ("dev", f'alarm_topic_arn = "{ALARM_TOPIC_ARN}"'),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """``terraform show -json`` of a saved plan, with the lookups the tests need."""
+
+    document: dict[str, Any]
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Planned values (``after``) of every resource of a type, by address."""
+        return {
+            change["address"]: change["change"]["after"]
+            for change in self.document["resource_changes"]
+            if change["type"] == resource_type and change["mode"] == "managed"
+        }
+
+    def function_environments(self) -> dict[str, dict[str, str]]:
+        """The environment variables known at plan time of every function, by function name."""
+        return {
+            f["function_name"]: dict(f["environment"][0]["variables"])
+            for f in self.resources("aws_lambda_function").values()
+        }
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[Moto]:
+    with moto_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def plans(
+    tmp_path_factory: pytest.TempPathFactory, terraform: Terraform, moto: Moto
+) -> Mapping[str, Plan]:
+    def make(variant: str) -> Plan:
+        stage, stack_arguments = PLAN_VARIANTS[variant]
+        root = copy_infra(tmp_path_factory.mktemp(f"plan-{variant}"))
+        directory = root / "environments" / stage
+        (directory / "zz_moto_override.tf").write_text(provider_override(moto.endpoint))
+        if stack_arguments:
+            # An override file merges into the root's own module "stack" call.
+            override = f'module "stack" {{\n  {stack_arguments}\n}}\n'
+            (directory / "zz_stack_override.tf").write_text(override)
+        terraform.run(directory, "init", "-input=false", "-no-color", "-lockfile=readonly")
+        artifacts = f"-var=artifacts_dir={ARTIFACTS}"
+        terraform.run(directory, "plan", "-input=false", "-no-color", "-out=tfplan", artifacts)
+        shown = terraform.run(directory, "show", "-json", "tfplan")
+        return Plan(json.loads(shown.stdout))
+
+    with ThreadPoolExecutor(max_workers=len(PLAN_VARIANTS)) as pool:
+        return dict(zip(PLAN_VARIANTS, pool.map(make, PLAN_VARIANTS), strict=True))
+
+
+@pytest.mark.terraform
+def test_the_alarm_topic_is_notified_by_every_alarm_of_the_stage(plans: Mapping[str, Plan]) -> None:
+    alarms = plans["dev-with-alarm-topic"].resources("aws_cloudwatch_metric_alarm")
+    # Both fan-outs: the GIF effects' queues and the direct uploads' queue.
+    for call in ("effects_fanout", "uploads_pipeline"):
+        assert any(a.startswith(f"module.stack.module.{call}.") for a in alarms), call
+    for address, alarm in alarms.items():
+        assert alarm["alarm_actions"] == [ALARM_TOPIC_ARN], address
+        assert alarm["ok_actions"] == [ALARM_TOPIC_ARN], address
+    # Without a topic the alarms still exist, notifying nobody (the stack's default).
+    unset = plans["dev"].resources("aws_cloudwatch_metric_alarm")
+    assert sorted(unset) == sorted(alarms)
+    assert all(not a["alarm_actions"] and not a["ok_actions"] for a in unset.values())
+
+
+@pytest.mark.terraform
+def test_stack_tests_pass(terraform: Terraform, tmp_path: Path) -> None:
+    # environments/stack/tests: the stack's validations, against mocked providers.
+    directory = copy_infra(tmp_path) / "environments" / "stack"
+    terraform.init(directory)
+    result = terraform.run(directory, "test", "-no-color", check=False, timeout=1200)
+    assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert " 0 passed" not in result.stdout, result.stdout
