@@ -21,6 +21,9 @@ locals {
     IMGSVC_GIF_FRAME_MS      = tostring(var.gif_settings.frame_ms)
     IMGSVC_AVIF_ENABLED      = tostring(var.avif_enabled)
     POWERTOOLS_LOG_LEVEL     = var.log_level
+    # Every function decodes images: api and uploads check new ones, resize and the effects
+    # open the originals.
+    IMGSVC_MAX_PIXELS = tostring(var.limits.max_pixels)
   }
 
   function_defaults = {
@@ -45,6 +48,10 @@ locals {
           # DELETE /images/{id} invalidates the image's renditions and GIFs at the edges.
           IMGSVC_CDN_DISTRIBUTION_ID = module.cdn.distribution_id
           IMGSVC_CORS_ORIGINS        = join(",", local.browser_origins)
+          # Images in request bodies, and the direct uploads' presigned forms.
+          IMGSVC_MAX_BODY_BYTES     = tostring(var.limits.max_body_bytes)
+          IMGSVC_MAX_UPLOAD_BYTES   = tostring(var.limits.max_upload_bytes)
+          IMGSVC_UPLOAD_URL_EXPIRES = tostring(var.limits.upload_url_expires)
         }
       }
       uploads = {
@@ -54,6 +61,8 @@ locals {
         policy_json = data.aws_iam_policy_document.uploads.json
         environment = {
           IMGSVC_MAX_RECEIVE_COUNT = tostring(local.max_receive_count)
+          # The presigned form (api) caps an upload's size, and this function reads no more.
+          IMGSVC_MAX_UPLOAD_BYTES = tostring(var.limits.max_upload_bytes)
         }
       }
     },

@@ -86,6 +86,16 @@ module "cdn" {
   price_class         = var.cdn_price_class
   wait_for_deployment = var.cdn_wait_for_deployment
   force_destroy       = var.force_destroy
+
+  # A domain of its own also raises the viewers' minimum TLS from 1.0 (CloudFront's default
+  # certificate) to 1.2.
+  aliases             = var.cdn_domain == null ? [] : var.cdn_domain.aliases
+  acm_certificate_arn = var.cdn_domain == null ? null : var.cdn_domain.acm_certificate_arn
+  route53_zone_id     = var.cdn_domain == null ? null : var.cdn_domain.route53_zone_id
+  web_acl_arn         = var.cdn_web_acl_arn
+
+  access_logs_bucket_domain_name = var.cdn_access_logs == null ? null : var.cdn_access_logs.bucket_domain_name
+  access_logs_prefix             = coalesce(var.cdn_access_logs == null ? null : var.cdn_access_logs.prefix, "cloudfront/${var.name_prefix}/")
 }
 
 locals {

@@ -225,3 +225,97 @@ variable "alarm_topic_arn" {
     error_message = "alarm_topic_arn must be a topic in region (the stage's main region): CloudWatch alarms cannot notify a topic in another region."
   }
 }
+
+variable "limits" {
+  description = "What the service accepts (lambda_src/imgsvc/config.py, whose defaults these are): max_pixels of an image (width x height, every GIF frame too), max_body_bytes of an image sent through the API (POST and PUT /images; at most 4500000, what a Lambda event holds after base64), max_upload_bytes of a direct upload (POST /uploads; the uploads function holds it in memory, so it must stay below functions.uploads.memory_size) and upload_url_expires, the seconds a direct upload's presigned form stays valid (at most 604800, SigV4's limit)."
+  type = object({
+    max_pixels         = optional(number, 50000000)
+    max_body_bytes     = optional(number, 4500000)
+    max_upload_bytes   = optional(number, 26214400)
+    upload_url_expires = optional(number, 600)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for v in values(var.limits) : v >= 1 && floor(v) == v])
+    error_message = "Every limit must be a whole number, at least 1."
+  }
+
+  # A Lambda event carries at most 6 MB; base64 (4/3) and the request's own headers leave about
+  # 4.5 MB of image. A bigger setting would only move the failure from the service's 413 to
+  # API Gateway's and Lambda's errors.
+  validation {
+    condition     = var.limits.max_body_bytes <= 4500000
+    error_message = "limits.max_body_bytes can be at most 4500000: an image sent through the API arrives base64-encoded in a Lambda event of at most 6 MB. Larger images use direct uploads (limits.max_upload_bytes)."
+  }
+
+  validation {
+    condition     = var.limits.max_upload_bytes < var.functions.uploads.memory_size * 1048576
+    error_message = "limits.max_upload_bytes must be below the uploads function's memory (functions.uploads.memory_size MB): it reads the whole file into memory."
+  }
+
+  validation {
+    condition     = var.limits.upload_url_expires <= 604800
+    error_message = "limits.upload_url_expires can be at most 604800 seconds (7 days), the longest a SigV4 presigned form is valid."
+  }
+}
+
+variable "cdn_domain" {
+  description = "The CDN's own domain: the names it serves (aliases; the first becomes the URL of the web page and the renditions, so it cannot be a wildcard), an ACM certificate for them in us-east-1 (CloudFront only uses certificates from there) and optionally the Route 53 hosted zone to create their A and AAAA records in. Viewers then need TLS 1.2 or later; null serves the CloudFront domain with CloudFront's default certificate, which also accepts TLS 1.0."
+  type = object({
+    aliases             = list(string)
+    acm_certificate_arn = string
+    route53_zone_id     = optional(string)
+  })
+  default = null
+
+  validation {
+    condition = var.cdn_domain == null ? true : (
+      length(var.cdn_domain.aliases) > 0 &&
+      alltrue([for a in var.cdn_domain.aliases : can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", a))]) &&
+      !startswith(try(var.cdn_domain.aliases[0], ""), "*.")
+    )
+    error_message = "cdn_domain.aliases must be one or more lowercase domain names (a leading *. is allowed after the first, which is the CDN's URL)."
+  }
+
+  validation {
+    condition     = var.cdn_domain == null ? true : can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$", var.cdn_domain.acm_certificate_arn))
+    error_message = "cdn_domain.acm_certificate_arn must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)."
+  }
+
+  validation {
+    condition     = var.cdn_domain == null ? true : var.cdn_domain.route53_zone_id == null || can(regex("^Z[A-Z0-9]{1,31}$", var.cdn_domain.route53_zone_id))
+    error_message = "cdn_domain.route53_zone_id must be null or a hosted zone ID (Z followed by capital letters and digits)."
+  }
+}
+
+variable "cdn_web_acl_arn" {
+  description = "WAFv2 web ACL attached to the CDN (scope CLOUDFRONT, so created in us-east-1); null attaches none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cdn_web_acl_arn == null || can(regex("^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/.+$", var.cdn_web_acl_arn))
+    error_message = "cdn_web_acl_arn must be a WAFv2 web ACL ARN with global (CLOUDFRONT) scope: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>."
+  }
+}
+
+variable "cdn_access_logs" {
+  description = "Where CloudFront writes its standard access logs: the bucket's domain name (<bucket>.s3.amazonaws.com; the bucket must have ACLs enabled for CloudFront's log delivery) and a key prefix (null: cloudfront/<name_prefix>/, so stages can share a bucket). null writes none."
+  type = object({
+    bucket_domain_name = string
+    prefix             = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.cdn_access_logs == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\.s3(\\.[a-z0-9-]+)?\\.amazonaws\\.com$", var.cdn_access_logs.bucket_domain_name))
+    error_message = "cdn_access_logs.bucket_domain_name must be an S3 bucket's domain name such as my-logs.s3.amazonaws.com."
+  }
+
+  validation {
+    condition     = var.cdn_access_logs == null ? true : var.cdn_access_logs.prefix == null || try(length(var.cdn_access_logs.prefix) > 0 && !startswith(var.cdn_access_logs.prefix, "/"), false)
+    error_message = "cdn_access_logs.prefix must be null or a non-empty key prefix that does not start with /."
+  }
+}

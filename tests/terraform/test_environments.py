@@ -206,12 +206,33 @@ def test_every_environment_variable_set_is_one_the_code_reads() -> None:
 
 ARTIFACTS = "../stack/tests/fixtures/dist"  # from a stage root
 
-ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:imgsvc-dev-alarms"
+# What one deployment of a stage sets on top of the stage's settings.
+DEPLOYMENT_VALUES: dict[str, Any] = {
+    "alarm_topic_arn": "arn:aws:sns:eu-west-1:123456789012:imgsvc-dev-alarms",
+    "limits": {
+        "max_pixels": 20_000_000,
+        "max_body_bytes": 3_000_000,
+        "max_upload_bytes": 100 * 1024 * 1024,
+        "upload_url_expires": 900,
+    },
+    "cdn_domain": {
+        "aliases": ["images-dev.example.com", "img-dev.example.com"],
+        "acm_certificate_arn": (
+            "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+        ),
+        "route53_zone_id": "Z0123456789ABCDEFGHIJ",
+    },
+    "cdn_web_acl_arn": (
+        "arn:aws:wafv2:us-east-1:123456789012:global/webacl/imgsvc/"
+        "0123abcd-0123-abcd-0123-0123456789ab"
+    ),
+    "cdn_access_logs": {"bucket_domain_name": "imgsvc-logs.s3.amazonaws.com"},
+}
 
-# variant -> (stage, extra arguments of its module "stack" call, in an override file).
-PLAN_VARIANTS: dict[str, tuple[str, str]] = {
-    "dev": ("dev", ""),
-    "dev-with-alarm-topic": ("dev", f'alarm_topic_arn = "{ALARM_TOPIC_ARN}"'),
+# variant -> (stage, extra arguments of its module "stack" call, set in an override file).
+PLAN_VARIANTS: dict[str, tuple[str, Mapping[str, Any]]] = {
+    "dev": ("dev", {}),
+    "dev-with-deployment-values": ("dev", DEPLOYMENT_VALUES),
 }
 
 
@@ -230,11 +251,36 @@ class Plan:
         }
 
     def function_environments(self) -> dict[str, dict[str, str]]:
-        """The environment variables known at plan time of every function, by function name."""
-        return {
-            f["function_name"]: dict(f["environment"][0]["variables"])
-            for f in self.resources("aws_lambda_function").values()
-        }
+        """What the stack passes as each function's environment variables (the values known at
+        plan time), by function name: the probe outputs' (FUNCTION_ENVIRONMENTS_PROBE)."""
+        change = self.document["output_changes"]["test_function_environments"]
+        return {name: dict(variables) for name, variables in change["after"].items()}
+
+
+# The AWS provider plans a function's whole environment as unknown when one of its values is
+# (the api function's CDN distribution id), so the plans' Lambda resources cannot show it. The
+# throwaway copies add outputs instead (file name -> content): the function module's input, as
+# the stack hands it, up to the stage root.
+FUNCTION_ENVIRONMENTS_PROBE = {
+    "modules/function/zz_test_probe.tf": """
+output "test_environment_variables" {
+  value = var.environment_variables
+}
+""",
+    "environments/stack/zz_test_probe.tf": """
+output "test_function_environments" {
+  value = merge(
+    { for f in module.function : f.function_name => f.test_environment_variables },
+    { (module.resize.function_name) = module.resize.test_environment_variables },
+  )
+}
+""",
+    "environments/{stage}/zz_test_probe.tf": """
+output "test_function_environments" {
+  value = module.stack.test_function_environments
+}
+""",
+}
 
 
 @pytest.fixture(scope="module")
@@ -252,10 +298,13 @@ def plans(
         root = copy_infra(tmp_path_factory.mktemp(f"plan-{variant}"))
         directory = root / "environments" / stage
         (directory / "zz_moto_override.tf").write_text(provider_override(moto.endpoint))
+        for path, text in FUNCTION_ENVIRONMENTS_PROBE.items():
+            (root / path.format(stage=stage)).write_text(text.lstrip())
         if stack_arguments:
-            # An override file merges into the root's own module "stack" call.
-            override = f'module "stack" {{\n  {stack_arguments}\n}}\n'
-            (directory / "zz_stack_override.tf").write_text(override)
+            # An override file merges into the root's own module "stack" call (JSON values are
+            # HCL expressions too).
+            arguments = "".join(f"  {k} = {json.dumps(v)}\n" for k, v in stack_arguments.items())
+            (directory / "zz_stack_override.tf").write_text(f'module "stack" {{\n{arguments}}}\n')
         terraform.run(directory, "init", "-input=false", "-no-color", "-lockfile=readonly")
         artifacts = f"-var=artifacts_dir={ARTIFACTS}"
         terraform.run(directory, "plan", "-input=false", "-no-color", "-out=tfplan", artifacts)
@@ -268,17 +317,89 @@ def plans(
 
 @pytest.mark.terraform
 def test_the_alarm_topic_is_notified_by_every_alarm_of_the_stage(plans: Mapping[str, Plan]) -> None:
-    alarms = plans["dev-with-alarm-topic"].resources("aws_cloudwatch_metric_alarm")
+    topic = DEPLOYMENT_VALUES["alarm_topic_arn"]
+    alarms = plans["dev-with-deployment-values"].resources("aws_cloudwatch_metric_alarm")
     # Both fan-outs: the GIF effects' queues and the direct uploads' queue.
     for call in ("effects_fanout", "uploads_pipeline"):
         assert any(a.startswith(f"module.stack.module.{call}.") for a in alarms), call
     for address, alarm in alarms.items():
-        assert alarm["alarm_actions"] == [ALARM_TOPIC_ARN], address
-        assert alarm["ok_actions"] == [ALARM_TOPIC_ARN], address
+        assert alarm["alarm_actions"] == [topic], address
+        assert alarm["ok_actions"] == [topic], address
     # Without a topic the alarms still exist, notifying nobody (the stack's default).
     unset = plans["dev"].resources("aws_cloudwatch_metric_alarm")
     assert sorted(unset) == sorted(alarms)
     assert all(not a["alarm_actions"] and not a["ok_actions"] for a in unset.values())
+
+
+# Which of the service's limits each function enforces (lambda_src/imgsvc: handlers/api.py and
+# service.py for images through the API, uploads.py for direct uploads, resizing.py, gifs.py).
+LIMITS_READ_BY = {
+    "api": {"max_pixels", "max_body_bytes", "max_upload_bytes", "upload_url_expires"},
+    "uploads": {"max_pixels", "max_upload_bytes"},
+    "resize": {"max_pixels"},
+    **{f"effect-{effect}": {"max_pixels"} for effect in effects.DEFAULT_EFFECTS},
+}
+
+
+@pytest.mark.terraform
+def test_limits_reach_every_function_that_enforces_them(plans: Mapping[str, Plan]) -> None:
+    from imgsvc import config
+
+    names = {
+        "max_pixels": config.MAX_PIXELS,
+        "max_body_bytes": config.MAX_BODY_BYTES,
+        "max_upload_bytes": config.MAX_UPLOAD_BYTES,
+        "upload_url_expires": config.UPLOAD_URL_EXPIRES,
+    }
+    # Unset, the stack's defaults are the code's own.
+    defaults = {limit: getattr(config.Config(), limit) for limit in names}
+    for variant, limits in [
+        ("dev", defaults),
+        ("dev-with-deployment-values", DEPLOYMENT_VALUES["limits"]),
+    ]:
+        environments = plans[variant].function_environments()
+        assert sorted(environments) == sorted(f"imgsvc-dev-{role}" for role in LIMITS_READ_BY)
+        for role, enforced in LIMITS_READ_BY.items():
+            environment = environments[f"imgsvc-dev-{role}"]
+            for limit in enforced:
+                assert environment.get(names[limit]) == str(limits[limit]), (variant, role, limit)
+
+
+@pytest.mark.terraform
+def test_cdn_domain_web_acl_and_access_logs_reach_the_distribution(
+    plans: Mapping[str, Plan],
+) -> None:
+    plan = plans["dev-with-deployment-values"]
+    domain = DEPLOYMENT_VALUES["cdn_domain"]
+    (distribution,) = plan.resources("aws_cloudfront_distribution").values()
+    assert sorted(distribution["aliases"] or []) == sorted(domain["aliases"])
+    (certificate,) = distribution["viewer_certificate"]
+    assert certificate["acm_certificate_arn"] == domain["acm_certificate_arn"]
+    assert not certificate["cloudfront_default_certificate"]
+    assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"
+    assert distribution["web_acl_id"] == DEPLOYMENT_VALUES["cdn_web_acl_arn"]
+    (logging,) = distribution["logging_config"]
+    assert logging["bucket"] == DEPLOYMENT_VALUES["cdn_access_logs"]["bucket_domain_name"]
+    # Without a prefix of its own, the stage's: stages can share the bucket.
+    assert logging["prefix"] == "cloudfront/imgsvc-dev/"
+    records = plan.resources("aws_route53_record").values()
+    assert sorted((r["name"], r["type"], r["zone_id"]) for r in records) == sorted(
+        (alias, kind, domain["route53_zone_id"])
+        for alias in domain["aliases"]
+        for kind in ("A", "AAAA")
+    )
+    # The first name is the CDN's URL, for the API and the web page's origin alike.
+    api = plan.function_environments()["imgsvc-dev-api"]
+    assert api["IMGSVC_CDN_BASE_URL"] == f"https://{domain['aliases'][0]}"
+    assert api["IMGSVC_CORS_ORIGINS"].split(",")[0] == f"https://{domain['aliases'][0]}"
+
+    # Unset: the CloudFront domain and certificate, no web ACL, no access logs.
+    (distribution,) = plans["dev"].resources("aws_cloudfront_distribution").values()
+    assert not distribution["aliases"]
+    assert distribution["viewer_certificate"][0]["cloudfront_default_certificate"]
+    assert distribution["web_acl_id"] is None
+    assert not distribution["logging_config"]
+    assert not plans["dev"].resources("aws_route53_record")
 
 
 @pytest.mark.terraform

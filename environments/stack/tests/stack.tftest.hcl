@@ -35,11 +35,28 @@ variables {
   artifacts_dir  = "tests/fixtures/dist"
 }
 
-run "plans_with_the_defaults_and_an_alarm_topic" {
+run "plans_with_the_defaults" {
+  command = plan
+}
+
+run "plans_with_every_per_deployment_value" {
   command = plan
 
   variables {
     alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:imgsvc-test-alarms"
+    limits          = { max_pixels = 20000000, max_body_bytes = 3000000, max_upload_bytes = 104857600, upload_url_expires = 900 }
+    cdn_domain = {
+      aliases             = ["images.example.com", "*.img.example.com"]
+      acm_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+      route53_zone_id     = "Z0123456789ABCDEFGHIJ"
+    }
+    cdn_web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/imgsvc/0123abcd-0123-abcd-0123-0123456789ab"
+    cdn_access_logs = { bucket_domain_name = "imgsvc-logs.s3.amazonaws.com", prefix = "cdn/test/" }
+  }
+
+  assert {
+    condition     = output.cdn_url == "https://images.example.com"
+    error_message = "With a domain of its own, the CDN's URL is its first alias."
   }
 }
 
@@ -61,4 +78,96 @@ run "rejects_a_fifo_alarm_topic" {
   }
 
   expect_failures = [var.alarm_topic_arn]
+}
+
+run "rejects_a_limit_that_is_not_a_whole_number" {
+  command = plan
+
+  variables {
+    limits = { max_pixels = 0.5 }
+  }
+
+  expect_failures = [var.limits]
+}
+
+# A Lambda event holds 6 MB, about 4.5 MB of image once base64-encoded.
+run "rejects_a_body_limit_over_what_a_lambda_event_holds" {
+  command = plan
+
+  variables {
+    limits = { max_body_bytes = 6000000 }
+  }
+
+  expect_failures = [var.limits]
+}
+
+run "rejects_an_upload_limit_the_uploads_function_cannot_hold" {
+  command = plan
+
+  variables {
+    limits = { max_upload_bytes = 2147483648 } # 2 GiB, with 1024 MB of memory
+  }
+
+  expect_failures = [var.limits]
+}
+
+run "rejects_a_presigned_form_valid_longer_than_sigv4_allows" {
+  command = plan
+
+  variables {
+    limits = { upload_url_expires = 700000 }
+  }
+
+  expect_failures = [var.limits]
+}
+
+# The first alias is the CDN's URL (the web page's, the renditions'): it must be one name.
+run "rejects_a_wildcard_as_the_first_cdn_alias" {
+  command = plan
+
+  variables {
+    cdn_domain = {
+      aliases             = ["*.example.com"]
+      acm_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    }
+  }
+
+  expect_failures = [var.cdn_domain]
+}
+
+run "rejects_a_cdn_domain_without_names" {
+  command = plan
+
+  variables {
+    cdn_domain = {
+      aliases             = []
+      acm_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    }
+  }
+
+  expect_failures = [var.cdn_domain]
+}
+
+run "rejects_a_cdn_certificate_outside_us_east_1" {
+  command = plan
+
+  variables {
+    cdn_domain = {
+      aliases             = ["images.example.com"]
+      acm_certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    }
+  }
+
+  expect_failures = [var.cdn_domain]
+}
+
+run "rejects_a_regional_web_acl_and_a_website_endpoint_for_logs" {
+  command = plan
+
+  variables {
+    cdn_web_acl_arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/imgsvc/0123abcd-0123-abcd-0123-0123456789ab"
+    cdn_access_logs = { bucket_domain_name = "imgsvc-logs.s3-website-eu-west-1.amazonaws.com" }
+  }
+
+  expect_failures = [var.cdn_web_acl_arn, var.cdn_access_logs]
 }
