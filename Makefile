@@ -100,14 +100,14 @@ endif
 
 plan: build tf-config ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=tfplan
+	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false $(if $(wildcard $(ENV_DIR)/$(ENV).tfvars),-var-file=$(ENV).tfvars) -out=tfplan
 
 apply: plan ## terraform apply the plan for ENV
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
 
 destroy: build tf-config ## terraform destroy ENV (reads the built artifacts like plan)
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false
+	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false $(if $(wildcard $(ENV_DIR)/$(ENV).tfvars),-var-file=$(ENV).tfvars)
 
 bench: install ## Resizer, GIF and cold-start benchmark (ratios against baselines, same run)
 	$(PY) -m bench

@@ -23,6 +23,13 @@ module "stack" {
   artifacts_dir           = var.artifacts_dir
   cdn_wait_for_deployment = var.cdn_wait_for_deployment
 
+  # Per deployment, from dev.tfvars (variables.tf).
+  alarm_topic_arn = var.alarm_topic_arn
+  limits          = var.limits
+  cdn_domain      = var.cdn_domain
+  cdn_web_acl_arn = var.cdn_web_acl_arn
+  cdn_access_logs = var.cdn_access_logs
+
   # The page served by `make run` may call the dev API too.
   cors_origins = ["http://127.0.0.1:8080", "http://localhost:8080"]
 

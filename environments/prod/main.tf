@@ -23,6 +23,13 @@ module "stack" {
   artifacts_dir           = var.artifacts_dir
   cdn_wait_for_deployment = var.cdn_wait_for_deployment
 
+  # Per deployment, from prod.tfvars (variables.tf).
+  alarm_topic_arn = var.alarm_topic_arn
+  limits          = var.limits
+  cdn_domain      = var.cdn_domain
+  cdn_web_acl_arn = var.cdn_web_acl_arn
+  cdn_access_logs = var.cdn_access_logs
+
   # The API Gateway logging role is an account setting, owned by dev in the same account and
   # region. Deploying prod to its own account (recommended)? Set this to true there.
   api_gateway_logging_role_enabled = false

@@ -6,7 +6,10 @@ against moto (never applied), read as JSON."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ import pytest
 from imgsvc import effects
 from tests.terraform import hcl
 from tests.terraform.against_moto import Moto, moto_server, provider_override
-from tests.terraform.tf import ENVIRONMENTS, STACK, Terraform, copy_infra, stage_dirs
+from tests.terraform.tf import ENVIRONMENTS, ROOT, STACK, Terraform, copy_infra, stage_dirs
 
 STAGES = [p.name for p in stage_dirs()]
 # A stage root holds these Terraform files and nothing else: the composition is the stack's.
@@ -80,7 +83,7 @@ def test_stage_roots_hold_only_what_is_per_stage() -> None:
         assert not re.search(r'^(resource|data)\s+"', text, re.M), stage
         assert re.search(r'^  backend "s3" \{\}$', text, re.M), f"{stage}: partial S3 backend"
         assert "use_lockfile" in (directory / "backend.hcl.example").read_text()
-        assert not list(directory.glob("*.tfvars")), f"{stage}: settings live in main.tf"
+        assert (directory / "terraform.tfvars.example").is_file(), stage
 
 
 def test_each_stage_calls_the_stack_once_with_both_providers() -> None:
@@ -109,6 +112,81 @@ def test_every_stage_argument_is_a_stack_variable() -> None:
         # The root's own variables (per run, not per stage) are handed on unchanged.
         for variable in hcl.read_blocks(ENVIRONMENTS / stage, "variable"):
             assert _stack_call(stage).attributes[variable.name] == f"var.{variable.name}"
+
+
+# Set per run (-var) and per deployment (<stage>.tfvars): the stage roots' variables.
+PER_RUN = {"artifacts_dir", "cdn_wait_for_deployment"}
+PER_DEPLOYMENT = {"alarm_topic_arn", "limits", "cdn_domain", "cdn_web_acl_arn", "cdn_access_logs"}
+
+
+def test_per_deployment_values_are_root_variables_documented_in_the_example() -> None:
+    stack = {v.name: v for v in hcl.read_blocks(STACK, "variable")}
+    for stage in STAGES:
+        variables = {v.name: v for v in hcl.read_blocks(ENVIRONMENTS / stage, "variable")}
+        assert set(variables) == PER_RUN | PER_DEPLOYMENT, stage
+        for name in PER_DEPLOYMENT:
+            # Unset, the stack's default applies: the root adds no default of its own.
+            assert variables[name].attributes["default"] in ("null", "{}"), (stage, name)
+            assert stack[name].attributes["default"] in ("null", "{}"), name
+            assert f"{stage}.tfvars" in (variables[name].description or ""), (stage, name)
+        example = (ENVIRONMENTS / stage / "terraform.tfvars.example").read_text()
+        assert set(re.findall(r"^([a-z_]+)\s*=", example, re.M)) == PER_DEPLOYMENT, stage
+        assert f"Copy to {stage}.tfvars (git-ignored)" in example, stage
+
+
+def test_stage_tfvars_are_never_committed() -> None:
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+    for stage in STAGES:
+        for name in (f"{stage}.tfvars", "terraform.tfvars"):
+            path = f"environments/{stage}/{name}"
+            assert git("check-ignore", "-q", "--no-index", path).returncode == 0, path
+        example = f"environments/{stage}/terraform.tfvars.example"
+        assert git("check-ignore", "-q", "--no-index", example).returncode == 1, example
+    assert git("ls-files", "environments/*.tfvars").stdout == ""
+
+
+def _make_dry_run(directory: Path, target: str, stage: str) -> list[str]:
+    """The terraform command lines `make -n <target> ENV=<stage>` would run in ``directory``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    result = subprocess.run(
+        ["make", "-n", target, f"ENV={stage}"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if f"-chdir=environments/{stage} " in line]
+
+
+def test_make_passes_the_stage_tfvars_when_there_is_one(tmp_path: Path) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    copy_infra(tmp_path)
+    for stage in STAGES:
+        tfvars = tmp_path / "environments" / stage / f"{stage}.tfvars"
+        tfvars.unlink(missing_ok=True)  # a developer's own, copied from the checkout
+        for target in ("plan", "destroy"):
+            lines = _make_dry_run(tmp_path, target, stage)
+            assert any(f" {target} " in line for line in lines), lines
+            assert not any("-var-file" in line for line in lines), lines
+        tfvars.write_text("alarm_topic_arn = null\n")
+        for target in ("plan", "destroy"):
+            (line,) = [x for x in _make_dry_run(tmp_path, target, stage) if f" {target} " in x]
+            assert f" -var-file={stage}.tfvars" in line, line
+        # apply applies the saved plan, which holds the variables already (Terraform refuses
+        # variables with a saved plan).
+        (line,) = [x for x in _make_dry_run(tmp_path, "apply", stage) if " apply " in x]
+        assert "-var-file" not in line, line
+        assert line.endswith(" tfplan"), line
 
 
 def test_prod_keeps_its_data() -> None:
@@ -205,42 +283,28 @@ def test_every_environment_variable_set_is_one_the_code_reads() -> None:
 # Terraform, planned once (all in parallel) with the stack tests' stand-in Lambda artifacts.
 
 ARTIFACTS = "../stack/tests/fixtures/dist"  # from a stage root
+EXAMPLE = "terraform.tfvars.example"
 
-# What one deployment of a stage sets on top of the stage's settings.
-DEPLOYMENT_VALUES: dict[str, Any] = {
-    "alarm_topic_arn": "arn:aws:sns:eu-west-1:123456789012:imgsvc-dev-alarms",
-    "limits": {
-        "max_pixels": 20_000_000,
-        "max_body_bytes": 3_000_000,
-        "max_upload_bytes": 100 * 1024 * 1024,
-        "upload_url_expires": 900,
-    },
-    "cdn_domain": {
-        "aliases": ["images-dev.example.com", "img-dev.example.com"],
-        "acm_certificate_arn": (
-            "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
-        ),
-        "route53_zone_id": "Z0123456789ABCDEFGHIJ",
-    },
-    "cdn_web_acl_arn": (
-        "arn:aws:wafv2:us-east-1:123456789012:global/webacl/imgsvc/"
-        "0123abcd-0123-abcd-0123-0123456789ab"
-    ),
-    "cdn_access_logs": {"bucket_domain_name": "imgsvc-logs.s3.amazonaws.com"},
+# variant -> (stage, its <stage>.tfvars or None). A stage's committed example is its tfvars:
+# the values it documents must plan, and reach the resources.
+PLAN_VARIANTS: dict[str, tuple[str, str | None]] = {
+    "dev": ("dev", None),
+    "dev-example": ("dev", EXAMPLE),
+    "prod-example": ("prod", EXAMPLE),
 }
-
-# variant -> (stage, extra arguments of its module "stack" call, set in an override file).
-PLAN_VARIANTS: dict[str, tuple[str, Mapping[str, Any]]] = {
-    "dev": ("dev", {}),
-    "dev-with-deployment-values": ("dev", DEPLOYMENT_VALUES),
-}
+WITH_VALUES = ("dev-example", "prod-example")
 
 
 @dataclass(frozen=True)
 class Plan:
     """``terraform show -json`` of a saved plan, with the lookups the tests need."""
 
+    stage: str
     document: dict[str, Any]
+
+    def variables(self) -> dict[str, Any]:
+        """The values of the stage root's variables."""
+        return {name: v["value"] for name, v in self.document["variables"].items()}
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """Planned values (``after``) of every resource of a type, by address."""
@@ -294,22 +358,21 @@ def plans(
     tmp_path_factory: pytest.TempPathFactory, terraform: Terraform, moto: Moto
 ) -> Mapping[str, Plan]:
     def make(variant: str) -> Plan:
-        stage, stack_arguments = PLAN_VARIANTS[variant]
+        stage, tfvars = PLAN_VARIANTS[variant]
         root = copy_infra(tmp_path_factory.mktemp(f"plan-{variant}"))
         directory = root / "environments" / stage
         (directory / "zz_moto_override.tf").write_text(provider_override(moto.endpoint))
         for path, text in FUNCTION_ENVIRONMENTS_PROBE.items():
             (root / path.format(stage=stage)).write_text(text.lstrip())
-        if stack_arguments:
-            # An override file merges into the root's own module "stack" call (JSON values are
-            # HCL expressions too).
-            arguments = "".join(f"  {k} = {json.dumps(v)}\n" for k, v in stack_arguments.items())
-            (directory / "zz_stack_override.tf").write_text(f'module "stack" {{\n{arguments}}}\n')
+        arguments = [f"-var=artifacts_dir={ARTIFACTS}"]
+        if tfvars is not None:
+            # As `make plan` passes it.
+            shutil.copy(directory / tfvars, directory / f"{stage}.tfvars")
+            arguments.append(f"-var-file={stage}.tfvars")
         terraform.run(directory, "init", "-input=false", "-no-color", "-lockfile=readonly")
-        artifacts = f"-var=artifacts_dir={ARTIFACTS}"
-        terraform.run(directory, "plan", "-input=false", "-no-color", "-out=tfplan", artifacts)
+        terraform.run(directory, "plan", "-input=false", "-no-color", "-out=tfplan", *arguments)
         shown = terraform.run(directory, "show", "-json", "tfplan")
-        return Plan(json.loads(shown.stdout))
+        return Plan(stage, json.loads(shown.stdout))
 
     with ThreadPoolExecutor(max_workers=len(PLAN_VARIANTS)) as pool:
         return dict(zip(PLAN_VARIANTS, pool.map(make, PLAN_VARIANTS), strict=True))
@@ -317,17 +380,20 @@ def plans(
 
 @pytest.mark.terraform
 def test_the_alarm_topic_is_notified_by_every_alarm_of_the_stage(plans: Mapping[str, Plan]) -> None:
-    topic = DEPLOYMENT_VALUES["alarm_topic_arn"]
-    alarms = plans["dev-with-deployment-values"].resources("aws_cloudwatch_metric_alarm")
-    # Both fan-outs: the GIF effects' queues and the direct uploads' queue.
-    for call in ("effects_fanout", "uploads_pipeline"):
-        assert any(a.startswith(f"module.stack.module.{call}.") for a in alarms), call
-    for address, alarm in alarms.items():
-        assert alarm["alarm_actions"] == [topic], address
-        assert alarm["ok_actions"] == [topic], address
+    for variant in WITH_VALUES:
+        plan = plans[variant]
+        topic = plan.variables()["alarm_topic_arn"]
+        assert topic, f"{variant}: the example sets alarm_topic_arn"
+        alarms = plan.resources("aws_cloudwatch_metric_alarm")
+        # Both fan-outs: the GIF effects' queues and the direct uploads' queue.
+        for call in ("effects_fanout", "uploads_pipeline"):
+            assert any(a.startswith(f"module.stack.module.{call}.") for a in alarms), call
+        for address, alarm in alarms.items():
+            assert alarm["alarm_actions"] == [topic], (variant, address)
+            assert alarm["ok_actions"] == [topic], (variant, address)
     # Without a topic the alarms still exist, notifying nobody (the stack's default).
     unset = plans["dev"].resources("aws_cloudwatch_metric_alarm")
-    assert sorted(unset) == sorted(alarms)
+    assert sorted(unset) == sorted(plans["dev-example"].resources("aws_cloudwatch_metric_alarm"))
     assert all(not a["alarm_actions"] and not a["ok_actions"] for a in unset.values())
 
 
@@ -351,47 +417,58 @@ def test_limits_reach_every_function_that_enforces_them(plans: Mapping[str, Plan
         "max_upload_bytes": config.MAX_UPLOAD_BYTES,
         "upload_url_expires": config.UPLOAD_URL_EXPIRES,
     }
-    # Unset, the stack's defaults are the code's own.
+    # Unset, a limit is the code's own default.
     defaults = {limit: getattr(config.Config(), limit) for limit in names}
-    for variant, limits in [
-        ("dev", defaults),
-        ("dev-with-deployment-values", DEPLOYMENT_VALUES["limits"]),
-    ]:
-        environments = plans[variant].function_environments()
-        assert sorted(environments) == sorted(f"imgsvc-dev-{role}" for role in LIMITS_READ_BY)
+    for variant, plan in plans.items():
+        given = plan.variables()["limits"]
+        limits = {k: defaults[k] if given.get(k) is None else given[k] for k in names}
+        environments = plan.function_environments()
+        prefix = f"imgsvc-{plan.stage}-"
+        assert sorted(environments) == sorted(f"{prefix}{role}" for role in LIMITS_READ_BY)
         for role, enforced in LIMITS_READ_BY.items():
-            environment = environments[f"imgsvc-dev-{role}"]
+            environment = environments[f"{prefix}{role}"]
             for limit in enforced:
                 assert environment.get(names[limit]) == str(limits[limit]), (variant, role, limit)
+    # Only a value other than the default tells a limit handed on from one written in the stack.
+    for limit in names:
+        assert any(
+            plans[v].variables()["limits"].get(limit) not in (None, defaults[limit])
+            for v in WITH_VALUES
+        ), f"an example should set limits.{limit} to something else than its default"
 
 
 @pytest.mark.terraform
 def test_cdn_domain_web_acl_and_access_logs_reach_the_distribution(
     plans: Mapping[str, Plan],
 ) -> None:
-    plan = plans["dev-with-deployment-values"]
-    domain = DEPLOYMENT_VALUES["cdn_domain"]
-    (distribution,) = plan.resources("aws_cloudfront_distribution").values()
-    assert sorted(distribution["aliases"] or []) == sorted(domain["aliases"])
-    (certificate,) = distribution["viewer_certificate"]
-    assert certificate["acm_certificate_arn"] == domain["acm_certificate_arn"]
-    assert not certificate["cloudfront_default_certificate"]
-    assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"
-    assert distribution["web_acl_id"] == DEPLOYMENT_VALUES["cdn_web_acl_arn"]
-    (logging,) = distribution["logging_config"]
-    assert logging["bucket"] == DEPLOYMENT_VALUES["cdn_access_logs"]["bucket_domain_name"]
-    # Without a prefix of its own, the stage's: stages can share the bucket.
-    assert logging["prefix"] == "cloudfront/imgsvc-dev/"
-    records = plan.resources("aws_route53_record").values()
-    assert sorted((r["name"], r["type"], r["zone_id"]) for r in records) == sorted(
-        (alias, kind, domain["route53_zone_id"])
-        for alias in domain["aliases"]
-        for kind in ("A", "AAAA")
-    )
-    # The first name is the CDN's URL, for the API and the web page's origin alike.
-    api = plan.function_environments()["imgsvc-dev-api"]
-    assert api["IMGSVC_CDN_BASE_URL"] == f"https://{domain['aliases'][0]}"
-    assert api["IMGSVC_CORS_ORIGINS"].split(",")[0] == f"https://{domain['aliases'][0]}"
+    for variant in WITH_VALUES:
+        plan = plans[variant]
+        values = plan.variables()
+        domain = values["cdn_domain"]
+        for name in ("cdn_domain", "cdn_web_acl_arn", "cdn_access_logs"):
+            assert values[name], f"{variant}: the example sets {name}"
+        (distribution,) = plan.resources("aws_cloudfront_distribution").values()
+        assert sorted(distribution["aliases"] or []) == sorted(domain["aliases"])
+        (certificate,) = distribution["viewer_certificate"]
+        assert certificate["acm_certificate_arn"] == domain["acm_certificate_arn"]
+        assert not certificate["cloudfront_default_certificate"]
+        assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"
+        assert distribution["web_acl_id"] == values["cdn_web_acl_arn"]
+        (logging,) = distribution["logging_config"]
+        assert logging["bucket"] == values["cdn_access_logs"]["bucket_domain_name"]
+        # Without a prefix of its own, the stage's: stages can share the bucket.
+        prefix = values["cdn_access_logs"].get("prefix") or f"cloudfront/imgsvc-{plan.stage}/"
+        assert logging["prefix"] == prefix
+        records = plan.resources("aws_route53_record").values()
+        assert sorted((r["name"], r["type"], r["zone_id"]) for r in records) == sorted(
+            (alias, kind, domain["route53_zone_id"])
+            for alias in domain["aliases"]
+            for kind in ("A", "AAAA")
+        )
+        # The first name is the CDN's URL, for the API and the web page's origin alike.
+        api = plan.function_environments()[f"imgsvc-{plan.stage}-api"]
+        assert api["IMGSVC_CDN_BASE_URL"] == f"https://{domain['aliases'][0]}"
+        assert api["IMGSVC_CORS_ORIGINS"].split(",")[0] == f"https://{domain['aliases'][0]}"
 
     # Unset: the CloudFront domain and certificate, no web ACL, no access logs.
     (distribution,) = plans["dev"].resources("aws_cloudfront_distribution").values()
