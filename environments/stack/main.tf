@@ -118,8 +118,13 @@ module "api" {
   stage_variables       = { cdnBaseUrl = local.cdn_base_url }
   api_key_required      = var.api_key_required
   usage_plan            = var.usage_plan
-  cors_allowed_origins  = length(local.browser_origins) == 1 ? local.browser_origins : []
   log_retention_in_days = var.log_retention_in_days
+
+  # API Gateway's own answers (403 without the key, 429, 413, ...) can carry one fixed
+  # Access-Control-Allow-Origin: the CDN's, which serves the web page, so that the page can read
+  # them whatever other origins the stage allows. Those (a local page in dev) get CORS from the
+  # api function on everything it answers (browser_origins); only these errors stay opaque.
+  cors_allowed_origins = [local.cdn_base_url]
 
   account_logging_role_enabled = var.api_gateway_logging_role_enabled
 }

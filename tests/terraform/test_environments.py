@@ -314,6 +314,14 @@ class Plan:
             if change["type"] == resource_type and change["mode"] == "managed"
         }
 
+    def unknown(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """What is known only after apply (``after_unknown``) of every resource of a type."""
+        return {
+            change["address"]: change["change"]["after_unknown"]
+            for change in self.document["resource_changes"]
+            if change["type"] == resource_type and change["mode"] == "managed"
+        }
+
     def function_environments(self) -> dict[str, dict[str, str]]:
         """What the stack passes as each function's environment variables (the values known at
         plan time), by function name: the probe outputs' (FUNCTION_ENVIRONMENTS_PROBE)."""
@@ -477,6 +485,30 @@ def test_cdn_domain_web_acl_and_access_logs_reach_the_distribution(
     assert distribution["web_acl_id"] is None
     assert not distribution["logging_config"]
     assert not plans["dev"].resources("aws_route53_record")
+
+
+ALLOW_ORIGIN = "gatewayresponse.header.Access-Control-Allow-Origin"
+
+
+@pytest.mark.terraform
+def test_api_gateway_errors_let_the_page_on_the_cdn_read_them(plans: Mapping[str, Plan]) -> None:
+    # API Gateway's own 403 (no key), 413, 429, ... need Access-Control-Allow-Origin, or the web
+    # page served by the CDN cannot read them. dev allows two more origins (a local page), and
+    # a gateway response has room for one: the CDN's, always.
+    for variant in WITH_VALUES:
+        plan = plans[variant]
+        cdn_url = f"https://{plan.variables()['cdn_domain']['aliases'][0]}"
+        responses = plan.resources("aws_api_gateway_gateway_response")
+        assert len(responses) >= 5, variant
+        for address, response in responses.items():
+            assert response["response_parameters"] == {ALLOW_ORIGIN: f"'{cdn_url}'"}, address
+    dev_api = plans["dev-example"].function_environments()["imgsvc-dev-api"]
+    assert len(dev_api["IMGSVC_CORS_ORIGINS"].split(",")) > 1, "dev allows more than the CDN"
+    # Without a domain of its own, the CDN's URL is known after apply only.
+    unknown = plans["dev"].unknown("aws_api_gateway_gateway_response")
+    assert unknown, "the API has gateway responses"
+    for address, after_unknown in unknown.items():
+        assert after_unknown.get("response_parameters") is True, address
 
 
 @pytest.mark.terraform
