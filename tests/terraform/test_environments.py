@@ -172,7 +172,10 @@ def test_make_passes_the_stage_tfvars_when_there_is_one(tmp_path: Path) -> None:
         shutil.copy(ROOT / name, tmp_path / name)
     copy_infra(tmp_path)
     for stage in STAGES:
-        tfvars = tmp_path / "environments" / stage / f"{stage}.tfvars"
+        directory = tmp_path / "environments" / stage
+        # make checks the stage's backend config first (before building anything).
+        shutil.copy(directory / "backend.hcl.example", directory / "backend.hcl")
+        tfvars = directory / f"{stage}.tfvars"
         tfvars.unlink(missing_ok=True)  # a developer's own, copied from the checkout
         for target in ("plan", "destroy"):
             lines = _make_dry_run(tmp_path, target, stage)
