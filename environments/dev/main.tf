@@ -33,9 +33,8 @@ module "stack" {
   # The page served by `make run` may call the dev API too.
   cors_origins = ["http://127.0.0.1:8080", "http://localhost:8080"]
 
-  # API Gateway needs an account-level role to write logs (once per account and region). This
-  # stage owns it; prod, in the same account and region by default, uses it too.
-  api_gateway_logging_role_enabled = true
+  # An account setting (API Gateway's logging role): per deployment, in dev.tfvars.
+  api_gateway_logging_role_enabled = var.api_gateway_logging_role_enabled
 
   deletion_protection_enabled = false
   force_destroy               = true

@@ -30,9 +30,8 @@ module "stack" {
   cdn_web_acl_arn = var.cdn_web_acl_arn
   cdn_access_logs = var.cdn_access_logs
 
-  # The API Gateway logging role is an account setting, owned by dev in the same account and
-  # region. Deploying prod to its own account (recommended)? Set this to true there.
-  api_gateway_logging_role_enabled = false
+  # An account setting (API Gateway's logging role): per deployment, in prod.tfvars.
+  api_gateway_logging_role_enabled = var.api_gateway_logging_role_enabled
 
   deletion_protection_enabled = true
   force_destroy               = false

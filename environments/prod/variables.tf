@@ -61,3 +61,10 @@ variable "cdn_access_logs" {
   })
   default = null
 }
+
+variable "api_gateway_logging_role_enabled" {
+  description = "Create API Gateway's logging role and register it in the account's API Gateway settings (one per account and region), which the API's access logs need. true (the default) suits a stage in its own account. Where dev and prod share an account and region, set it to false in dev.tfvars: prod then owns the setting, and destroying dev leaves prod's logs alone. Per deployment (prod.tfvars)."
+  type        = bool
+  default     = true
+  nullable    = false
+}

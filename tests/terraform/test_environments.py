@@ -117,19 +117,25 @@ def test_every_stage_argument_is_a_stack_variable() -> None:
 # Set per run (-var) and per deployment (<stage>.tfvars): the stage roots' variables.
 PER_RUN = {"artifacts_dir", "cdn_wait_for_deployment"}
 PER_DEPLOYMENT = {"alarm_topic_arn", "limits", "cdn_domain", "cdn_web_acl_arn", "cdn_access_logs"}
+# Per deployment too, but each stage has a default of its own: the account's shape decides.
+ACCOUNT_SETTINGS = {"api_gateway_logging_role_enabled": "true"}
 
 
 def test_per_deployment_values_are_root_variables_documented_in_the_example() -> None:
     stack = {v.name: v for v in hcl.read_blocks(STACK, "variable")}
     for stage in STAGES:
         variables = {v.name: v for v in hcl.read_blocks(ENVIRONMENTS / stage, "variable")}
-        assert set(variables) == PER_RUN | PER_DEPLOYMENT, stage
+        assert set(variables) == PER_RUN | PER_DEPLOYMENT | set(ACCOUNT_SETTINGS), stage
+        example = (ENVIRONMENTS / stage / "terraform.tfvars.example").read_text()
+        for name, default in ACCOUNT_SETTINGS.items():
+            assert variables[name].attributes["default"] == default, (stage, name)
+            assert f"{stage}.tfvars" in (variables[name].description or ""), (stage, name)
+            assert re.search(rf"^# {name} = ", example, re.M), (stage, name)  # shown, commented
         for name in PER_DEPLOYMENT:
             # Unset, the stack's default applies: the root adds no default of its own.
             assert variables[name].attributes["default"] in ("null", "{}"), (stage, name)
             assert stack[name].attributes["default"] in ("null", "{}"), name
             assert f"{stage}.tfvars" in (variables[name].description or ""), (stage, name)
-        example = (ENVIRONMENTS / stage / "terraform.tfvars.example").read_text()
         assert set(re.findall(r"^([a-z_]+)\s*=", example, re.M)) == PER_DEPLOYMENT, stage
         assert f"Copy to {stage}.tfvars (git-ignored)" in example, stage
 
@@ -491,6 +497,19 @@ def test_cdn_domain_web_acl_and_access_logs_reach_the_distribution(
 
 
 ALLOW_ORIGIN = "gatewayresponse.header.Access-Control-Allow-Origin"
+
+
+@pytest.mark.terraform
+def test_each_stage_sets_up_api_gateway_logging_on_its_own(plans: Mapping[str, Plan]) -> None:
+    """A stage in its own account applies alone, in any order: neither relies on the other's
+    account setting (dev.tfvars turns dev's off where the two share an account)."""
+    for variant in ("dev", "prod-example"):
+        plan = plans[variant]
+        assert plan.variables()["api_gateway_logging_role_enabled"] is True, variant
+        accounts = plan.resources("aws_api_gateway_account")
+        assert len(accounts) == 1, (variant, sorted(accounts))
+        stages = plan.resources("aws_api_gateway_stage")
+        assert all(stage["access_log_settings"] for stage in stages.values()), variant
 
 
 @pytest.mark.terraform
