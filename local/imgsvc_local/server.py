@@ -77,6 +77,10 @@ class LocalApp:
             response.status_code,
             elapsed,
         )
+        # The HTTP server dates every response itself (http.server's send_response); a Date from
+        # the app (werkzeug's make_conditional sets one) would be a second, and Date is a
+        # singleton field.
+        response.headers.pop("Date", None)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:

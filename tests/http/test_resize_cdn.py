@@ -112,6 +112,7 @@ def test_the_first_cdn_request_fails_over_to_the_resize_function_and_later_ones_
         assert response.headers["Cache-Control"] == LONG_MAX_AGE  # on the first request too
         assert response.headers["Vary"] == "Accept"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert len(response.raw.headers.getlist("Date")) == 1  # a singleton field (RFC 9110)
     second = cdn_get(url)
     assert second.content == first.content
     assert second.headers["ETag"] == first.headers["ETag"]
