@@ -25,14 +25,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from imgsvc import aws, effects, keys, service
 from imgsvc.errors import NotFound, UnprocessableImage
-from imgsvc.records import ImageVersion, Tombstone
+from imgsvc.records import ImageVersion, Tombstone, parse_rfc3339
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -177,13 +177,17 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
     for record in deps.repository.versions(image_id):
         if isinstance(record, ImageVersion) and record.s3_version_id == s3_version_id:
             return record
-    age = datetime.fromisoformat(deps.clock().replace("Z", "+00:00")) - head["LastModified"]
+    age = parse_rfc3339(deps.clock()) - head["LastModified"]
     if age > ABANDONED_AFTER:
         # No writer runs this long: it stopped between storing and committing (a timeout or an
         # out-of-memory end skips service._undo). Retrying until the DLQ would only raise alarms.
         logger.warning(
             "an original version has no record: its write was abandoned",
-            extra={"image_id": image_id, "s3_version_id": s3_version_id, "age_s": age.seconds},
+            extra={
+                "image_id": image_id,
+                "s3_version_id": s3_version_id,
+                "age_s": age.seconds,
+            },
         )
         return None
     raise NotCommittedYet(f"{image_id} S3 version {s3_version_id} has no record yet")

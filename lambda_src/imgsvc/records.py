@@ -7,9 +7,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def rfc3339(value: datetime) -> str:
+    """``value`` (timezone-aware) as RFC 3339 UTC with milliseconds, e.g.
+    ``2026-11-22T14:32:00.123Z``."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now_rfc3339() -> str:
-    """The current time as RFC 3339 UTC with milliseconds, e.g. ``2026-11-22T14:32:00.123Z``."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current time as :func:`rfc3339` text (what ``Deps.clock`` returns)."""
+    return rfc3339(datetime.now(UTC))
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """The timezone-aware time of :func:`rfc3339` text (or any ISO 8601 time with an offset)."""
+    return datetime.fromisoformat(text)
 
 
 @dataclass(frozen=True, slots=True)

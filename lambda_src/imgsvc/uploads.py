@@ -35,13 +35,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from imgsvc import aws, imaging, keys, service
 from imgsvc.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from imgsvc.records import parse_rfc3339, rfc3339
 from imgsvc.repository import (
     UPLOAD_PENDING,
     UPLOAD_REJECTED,
@@ -240,14 +241,14 @@ def create_upload(
     cfg = deps.config
     image_id = deps.new_id()
     now = deps.clock()
-    expires_at = _time(now) + timedelta(seconds=cfg.upload_url_expires)
+    expires_at = parse_rfc3339(now) + timedelta(seconds=cfg.upload_url_expires)
     ticket = UploadTicket(
         id=image_id,
         name=request.name,
         content_type=request.content_type,
         metadata=dict(request.metadata),
         created_at=now,
-        expires_at=_rfc3339(expires_at),
+        expires_at=rfc3339(expires_at),
         purge_at=int((expires_at + TICKET_RETENTION).timestamp()),
     )
     deps.repository.put_ticket(ticket)
@@ -302,7 +303,7 @@ def upload_status(deps: Deps, box: Inbox, upload_id: str) -> UploadTicket:
         )
     if (
         ticket.status == UPLOAD_PENDING
-        and _time(now) > _time(ticket.expires_at) + EXPIRY_GRACE
+        and parse_rfc3339(now) > parse_rfc3339(ticket.expires_at) + EXPIRY_GRACE
         and not box.has(keys.upload_key(upload_id))
     ):
         deps.repository.mark_rejected(
@@ -399,15 +400,7 @@ def live_ticket(deps: Deps, image_id: str, now: str) -> UploadTicket | None:
     DynamoDB may or may not have deleted it yet: both read the same)."""
     ticket = deps.repository.get_ticket(image_id)
     if ticket is None or (
-        ticket.purge_at is not None and _time(now).timestamp() >= ticket.purge_at
+        ticket.purge_at is not None and parse_rfc3339(now).timestamp() >= ticket.purge_at
     ):
         return None
     return ticket
-
-
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _rfc3339(value: datetime) -> str:
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -15,7 +15,7 @@ from PIL import Image
 
 from imgsvc import aws, config, effects, gifs, keys, service, wiring
 from imgsvc.errors import BadRequest, NotFound
-from imgsvc.records import ImageVersion
+from imgsvc.records import ImageVersion, rfc3339
 from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 
@@ -88,8 +88,7 @@ def test_a_write_abandoned_before_its_commit_is_dropped_once_no_writer_can_be_al
     )["LastModified"]
 
     def at(delay: timedelta) -> service.Deps:
-        moment = (stored_at + delay).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return replace(deps, clock=lambda: moment)
+        return replace(deps, clock=lambda: rfc3339(stored_at + delay))
 
     with pytest.raises(gifs.NotCommittedYet):  # a slow commit may still land: retry
         gifs.find_version(at(timedelta(minutes=14)), first.id, s3_version)
