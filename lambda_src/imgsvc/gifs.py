@@ -186,7 +186,7 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
             extra={
                 "image_id": image_id,
                 "s3_version_id": s3_version_id,
-                "age_s": age.seconds,
+                "age_s": int(age.total_seconds()),
             },
         )
         return None

@@ -78,7 +78,7 @@ def test_an_s3_version_without_a_record_yet_is_retried(deps: service.Deps) -> No
 
 
 def test_a_write_abandoned_before_its_commit_is_dropped_once_no_writer_can_be_alive(
-    deps: service.Deps, store: gifs.GifStore
+    deps: service.Deps, store: gifs.GifStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A writer that timed out between the S3 put and the commit never undid its put."""
     first = create(deps)
@@ -97,6 +97,11 @@ def test_a_write_abandoned_before_its_commit_is_dropped_once_no_writer_can_be_al
     assert gifs.handle_original(late, store, "zoom", first.key, s3_version) == "dropped"
     assert store.states(first.id, 1) == {}
     assert service.latest(deps, first.id) == first  # the committed version is untouched
+    # The warning says how old the write is, in seconds, days included (a DLQ redrive is late).
+    caplog.clear()
+    assert gifs.find_version(at(timedelta(days=2, seconds=5)), first.id, s3_version) is None
+    (warning,) = [r for r in caplog.records if "abandoned" in r.getMessage()]
+    assert warning.age_s == 2 * 86400 + 5  # type: ignore[attr-defined]
 
 
 def test_an_undone_write_is_dropped(deps: service.Deps, store: gifs.GifStore) -> None:
