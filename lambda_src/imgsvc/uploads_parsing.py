@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from imgsvc.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from imgsvc.imaging import CONTENT_TYPES
 
 META_HEADER_PREFIX = "x-meta-"
 MULTIPART_FILE_PART = "image"
@@ -22,7 +23,7 @@ _META_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 # Raw bodies must say they are an image (or octet-stream); the bytes decide which. These are
 # binary media types of the API (modules/api), so API Gateway passes the bytes intact.
 _RAW_TYPES = ("image/", "application/octet-stream")
-_ACCEPTED = "image/jpeg, image/png, image/gif or image/webp"
+_ACCEPTED = ", ".join(sorted(CONTENT_TYPES))  # as imaging words it
 
 
 @dataclass(frozen=True, slots=True)
