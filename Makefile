@@ -98,16 +98,20 @@ $(error Missing $(ENV_DIR)/backend.hcl: copy $(ENV_DIR)/backend.hcl.example and 
 endif
 endif
 
+# This deployment's values (docs/deploy.md), when the stage has them. apply takes none: it applies
+# the saved plan, which holds them.
+TF_VAR_FILE = $(if $(wildcard $(ENV_DIR)/$(ENV).tfvars),-var-file=$(ENV).tfvars)
+
 plan: build tf-config ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false $(if $(wildcard $(ENV_DIR)/$(ENV).tfvars),-var-file=$(ENV).tfvars) -out=tfplan
+	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false $(TF_VAR_FILE) -out=tfplan
 
 apply: plan ## terraform apply the plan for ENV
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
 
 destroy: build tf-config ## terraform destroy ENV (reads the built artifacts like plan)
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false $(if $(wildcard $(ENV_DIR)/$(ENV).tfvars),-var-file=$(ENV).tfvars)
+	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false $(TF_VAR_FILE)
 
 bench: install ## Resizer, GIF and cold-start benchmark (ratios against baselines, same run)
 	$(PY) -m bench
