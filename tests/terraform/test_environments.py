@@ -315,18 +315,11 @@ class Plan:
         """The values of the stage root's variables."""
         return {name: v["value"] for name, v in self.document["variables"].items()}
 
-    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        """Planned values (``after``) of every resource of a type, by address."""
+    def resources(self, resource_type: str, part: str = "after") -> dict[str, dict[str, Any]]:
+        """Planned values (``after``), or what is known only after apply (``after_unknown``),
+        of every resource of a type, by address."""
         return {
-            change["address"]: change["change"]["after"]
-            for change in self.document["resource_changes"]
-            if change["type"] == resource_type and change["mode"] == "managed"
-        }
-
-    def unknown(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        """What is known only after apply (``after_unknown``) of every resource of a type."""
-        return {
-            change["address"]: change["change"]["after_unknown"]
+            change["address"]: change["change"][part]
             for change in self.document["resource_changes"]
             if change["type"] == resource_type and change["mode"] == "managed"
         }
@@ -527,7 +520,7 @@ def test_api_gateway_errors_let_the_page_on_the_cdn_read_them(plans: Mapping[str
     dev_api = plans["dev-example"].function_environments()["imgsvc-dev-api"]
     assert len(dev_api["IMGSVC_CORS_ORIGINS"].split(",")) > 1, "dev allows more than the CDN"
     # Without a domain of its own, the CDN's URL is known after apply only.
-    unknown = plans["dev"].unknown("aws_api_gateway_gateway_response")
+    unknown = plans["dev"].resources("aws_api_gateway_gateway_response", "after_unknown")
     assert unknown, "the API has gateway responses"
     for address, after_unknown in unknown.items():
         assert after_unknown.get("response_parameters") is True, address
