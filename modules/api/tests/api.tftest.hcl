@@ -428,6 +428,17 @@ run "deployment_follows_the_document" {
   }
 }
 
+# The default, and what a stage sharing its account with the one that owns the setting sets
+# (environments: dev.tfvars): the module leaves the account's API Gateway settings alone.
+run "no_account_logging_role_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.account_logging) == 0
+    error_message = "Without account_logging_role_enabled the module must not touch the account setting."
+  }
+}
+
 run "account_logging_role_when_enabled" {
   command = apply
 
