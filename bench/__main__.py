@@ -1,11 +1,13 @@
-"""Run every benchmark section, or those named: ``python -m bench [resize] [gifs] [coldstart]``."""
+"""Run every benchmark section, or those named:
+``python -m bench [resize] [webp_alpha] [gifs] [coldstart]``.
+"""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-SECTIONS = ("resize", "gifs", "coldstart")
+SECTIONS = ("resize", "webp_alpha", "gifs", "coldstart")
 
 
 def main(argv: list[str]) -> int:
