@@ -149,7 +149,11 @@ def parse_upload_request(body: bytes) -> UploadRequest:
     """
     try:
         payload = json.loads(body.decode("utf-8")) if body.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:  # the decoder recurses once per nested array or object
+        raise BadRequest(
+            "The body is not valid JSON: it is nested too deeply.", code="invalid_json"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer over int's limit
         raise BadRequest(f"The body is not valid JSON: {exc}.", code="invalid_json") from None
     if not isinstance(payload, dict):
         raise BadRequest(

@@ -85,6 +85,22 @@ def test_bad_requests_are_400_with_a_code(body: bytes, code: str) -> None:
     assert caught.value.message
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"name": "a.jpg", "content_type": "image/jpeg", "size": ' + b"9" * 5000 + b"}",
+    ],
+    ids=["deeply-nested-array", "deeply-nested-object", "integer-over-python-digit-limit"],
+)
+def test_json_the_decoder_refuses_past_its_limits_is_400_not_500(body: bytes) -> None:
+    with pytest.raises(BadRequest) as caught:
+        uploads.parse_upload_request(body)
+    assert caught.value.code == "invalid_json"
+    assert caught.value.message
+
+
 @pytest.mark.parametrize("content_type", ["text/html", "image/tiff", "image/svg+xml", "image/jpg"])
 def test_a_type_that_is_not_an_accepted_image_is_415(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
