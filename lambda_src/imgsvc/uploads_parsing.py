@@ -188,6 +188,16 @@ def _parse_multipart(
             f"The multipart form is malformed: {exc}.", code="malformed_form"
         ) from None
 
+    # The decoder splits on the delimiters and takes whatever follows the last one as a part:
+    # a form cut short would give a part with the delimiter's CRLF, or half a file, as its bytes.
+    closing = b"\r\n--" + decoder.boundary + b"--"
+    if closing not in b"\r\n" + body:
+        raise BadRequest(
+            "The multipart form is truncated: it does not end with its closing boundary "
+            f"('--{decoder.boundary.decode('utf-8', 'replace')}--'). Send the whole form.",
+            code="malformed_form",
+        )
+
     data: bytes | None = None
     filename: str | None = None
     pairs: list[tuple[str, str]] = []

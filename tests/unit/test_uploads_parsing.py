@@ -192,3 +192,17 @@ def test_multipart_body_that_does_not_match_its_boundary_is_400() -> None:
     with pytest.raises(BadRequest) as caught:
         parse(b"no parts here", {"content-type": "multipart/form-data; boundary=abc"})
     assert caught.value.code == "malformed_form"
+
+
+def test_multipart_cut_before_its_closing_boundary_is_400_not_stored_with_extra_bytes() -> None:
+    # Cut right after the image part: its bytes look complete (JPEG decoders ignore a trailing
+    # CRLF), but the form is truncated, and storing the part would add bytes the file lacks.
+    data = imagegen.jpeg(32, 24)
+    form = MultipartEncoder(fields={"image": ("a.jpg", data, "image/jpeg")})
+    body = form.to_string()
+    closing = f"--{form.boundary_value}--\r\n".encode()
+    assert body.endswith(closing)
+    with pytest.raises(BadRequest) as caught:
+        parse(body[: -len(closing)], {"content-type": form.content_type})
+    assert caught.value.code == "malformed_form"
+    assert "closing boundary" in caught.value.message
