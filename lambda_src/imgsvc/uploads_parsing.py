@@ -234,11 +234,13 @@ def _parse_multipart(
 def _disposition_params(disposition: str) -> dict[str, str]:
     """Parameters of a Content-Disposition header (RFC 7578 form-data), via the email parser."""
     from email.message import Message
+    from email.utils import collapse_rfc2231_value
 
     message = Message()
     message["content-disposition"] = disposition
     params = message.get_params(header="content-disposition") or []
     out: dict[str, str] = {}
     for key, value in params[1:]:
-        out[key.lower()] = str(value)
+        # name*= / filename*= (RFC 2231) come as (charset, language, text): decode them.
+        out[key.lower()] = collapse_rfc2231_value(value)
     return out

@@ -206,3 +206,17 @@ def test_multipart_cut_before_its_closing_boundary_is_400_not_stored_with_extra_
         parse(body[: -len(closing)], {"content-type": form.content_type})
     assert caught.value.code == "malformed_form"
     assert "closing boundary" in caught.value.message
+
+
+def test_rfc_2231_encoded_part_names_and_filenames_are_decoded() -> None:
+    # name*= / filename*= (RFC 2231, what some clients send for non-ASCII file names): the
+    # email parser gives these as (charset, language, value) triples, not strings.
+    boundary = "b0undary"
+    image = "name*=utf-8''image; filename*=utf-8''%C3%A9t%C3%A9.jpg"
+    head = f"--{boundary}\r\nContent-Disposition: form-data; {image}\r\n\r\n"
+    author = f"--{boundary}\r\nContent-Disposition: form-data; name*=utf-8''author\r\n\r\nAnn"
+    tail = f"\r\n{author}\r\n--{boundary}--\r\n"
+    body = head.encode() + imagegen.jpeg(32, 24) + tail.encode()
+    upload = parse(body, {"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert upload.name == "été.jpg"
+    assert upload.metadata == {"author": "Ann"}
