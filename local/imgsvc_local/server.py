@@ -3,11 +3,14 @@ web page, on 127.0.0.1."""
 
 from __future__ import annotations
 
+import email.errors
 import json
 import logging
 import mimetypes
+import re
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,12 @@ CDN_PREFIX = "/cdn"
 CdnHandler = Callable[[str, Request], Response]
 # The environ key where HeaderLinesRequestHandler puts the request's header lines.
 HEADER_LINES = "imgsvc_local.header_lines"
+# What http.client's header parser notes for a line it cannot read as a field (the request's
+# other defects, e.g. a multipart Content-Type with no body in the header block, are harmless).
+_HEADER_LINE_DEFECTS = (
+    email.errors.MissingHeaderBodySeparatorDefect,
+    email.errors.InvalidHeaderDefect,
+)
 
 
 class HeaderLinesRequestHandler(WSGIRequestHandler):
@@ -36,6 +45,38 @@ class HeaderLinesRequestHandler(WSGIRequestHandler):
     (``HTTP_X_META_MY_KEY`` could be ``x-meta-my-key`` too) and joins repeated lines with commas.
     So the gateway reads the lines themselves, from ``environ[HEADER_LINES]``.
     """
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        # http.client stops reading fields at a line that is not one (a space or NUL in the
+        # name, no colon): that line and every one after it, Content-Length included, would be
+        # dropped without a word. API Gateway refuses such a request; so does the local mode.
+        if any(isinstance(defect, _HEADER_LINE_DEFECTS) for defect in self.headers.defects):
+            bad = str(self.headers.get_payload()).split("\r\n", 1)[0] or "(a header name)"
+            self.send_error(
+                HTTPStatus.BAD_REQUEST,
+                "Malformed header line",
+                f"{bad[:100]!r} is not a header line: use 'Name: value', the name made of "
+                "letters, digits and '-'.",
+            )
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's error reply (a request it cannot parse), as JSON like every other."""
+        short, long = self.responses.get(code, ("Error", ""))
+        status = message or short
+        code_name = re.sub(r"[^a-z0-9]+", "_", status.lower()).strip("_")  # "line_too_long"
+        body = json.dumps(error_body(code_name, f"{status}: {explain or long}")).encode()
+        self.log_error("code %d, message %s", code, status)
+        self.send_response(code, status)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()

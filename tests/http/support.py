@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,20 @@ def send_raw(
         )
     finally:
         connection.close()
+
+
+def send_bytes(api: str, request: bytes) -> RawResponse:
+    """One request exactly as the bytes given, which no HTTP client sends: a header line that
+    is not one (a space in its name, no colon), a line over the server's limits."""
+    url = urlsplit(api)
+    address = (url.hostname or "127.0.0.1", url.port or 80)
+    with socket.create_connection(address, timeout=30) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return RawResponse(
+            response.status, CaseInsensitiveDict(response.getheaders()), response.read()
+        )
 
 
 def assert_error(
