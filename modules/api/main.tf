@@ -53,7 +53,8 @@ locals {
   }
 
   # The document API Gateway imports: the spec with the routes above, the API's name, no local
-  # servers list (the stage is the server), the binary types and the key source.
+  # servers list (the stage is the server), the binary types, the key source and API Gateway's
+  # own error responses.
   body = jsonencode(merge(
     { for key, value in local.spec : key => value if !contains(["paths", "servers", "security", "info"], key) },
     var.api_key_required ? { for key, value in local.spec : key => value if key == "security" } : {},
@@ -62,6 +63,7 @@ locals {
       paths                                    = local.paths
       "x-amazon-apigateway-binary-media-types" = var.binary_media_types
       "x-amazon-apigateway-api-key-source"     = "HEADER"
+      "x-amazon-apigateway-gateway-responses"  = local.gateway_responses_extension
     },
   ))
 
@@ -116,6 +118,22 @@ locals {
     "gatewayresponse.header.Access-Control-Allow-Origin" = "'${var.cors_allowed_origins[0]}'"
   } : {}
 
+  # The responses live in the document, not in aws_api_gateway_gateway_response resources: an
+  # import in overwrite mode replaces the whole API definition, gateway responses included, so
+  # separately managed ones would be reset to API Gateway's defaults by every change of the
+  # document (and the deployment taken right after would serve the defaults).
+  gateway_responses_extension = {
+    for type, r in local.gateway_responses : type => merge(
+      r.status_code == null ? {} : { statusCode = r.status_code },
+      length(local.cors_origin_header) == 0 ? {} : { responseParameters = local.cors_origin_header },
+      {
+        responseTemplates = {
+          "application/json" = format("{\"error\":{\"code\":%s,\"message\":%s}}", jsonencode(r.code), r.message)
+        }
+      },
+    )
+  }
+
   access_log_format = {
     requestId          = "$context.requestId"
     extendedRequestId  = "$context.extendedRequestId"
@@ -154,35 +172,28 @@ resource "aws_api_gateway_rest_api" "this" {
   }
 }
 
-resource "aws_api_gateway_gateway_response" "this" {
-  for_each = local.gateway_responses
+# Gateway responses used to be resources of their own; they are in the document now (see
+# gateway_responses_extension). Forget them without deleting: deleting would reset them on the
+# API, racing the import that sets them.
+removed {
+  from = aws_api_gateway_gateway_response.this
 
-  rest_api_id   = aws_api_gateway_rest_api.this.id
-  response_type = each.key
-  status_code   = each.value.status_code
-
-  response_templates = {
-    "application/json" = format("{\"error\":{\"code\":%s,\"message\":%s}}", jsonencode(each.value.code), each.value.message)
+  lifecycle {
+    destroy = false
   }
-
-  response_parameters = local.cors_origin_header
 }
 
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Routes from the OpenAPI document, sha1 ${sha1(local.body)}"
 
-  # A deployment is a snapshot: take a new one whenever the routes or API Gateway's own error
-  # responses change.
+  # A deployment is a snapshot: take a new one whenever the document (routes and API Gateway's
+  # own error responses) changes.
   # Hash the configuration, not attributes read back from AWS (those can change on refresh and
   # would redeploy on every apply).
   triggers = {
-    redeployment      = sha1(local.body)
-    gateway_responses = sha1(jsonencode([local.gateway_responses, local.cors_origin_header]))
+    redeployment = sha1(local.body)
   }
-
-  # The snapshot must include the error responses.
-  depends_on = [aws_api_gateway_gateway_response.this]
 
   lifecycle {
     create_before_destroy = true

@@ -356,44 +356,52 @@ run "lambda_permissions_are_scoped_to_this_api" {
   }
 }
 
+# The gateway responses are part of the imported document: put_rest_api_mode = "overwrite"
+# replaces the whole definition on every change of the body, and gateway responses managed as
+# separate resources would be reset to API Gateway's defaults by it.
 run "gateway_errors_use_the_service_error_shape" {
   command = plan
 
   assert {
-    condition     = toset(["DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE"]) == setintersection(toset(keys(aws_api_gateway_gateway_response.this)), toset(["DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE"]))
-    error_message = "DEFAULT_4XX, DEFAULT_5XX and REQUEST_TOO_LARGE must be customised."
+    condition     = toset(["DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE"]) == setintersection(toset(keys(try(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"], {}))), toset(["DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE"]))
+    error_message = "DEFAULT_4XX, DEFAULT_5XX and REQUEST_TOO_LARGE must be customised in the imported document (x-amazon-apigateway-gateway-responses)."
   }
 
   assert {
-    condition     = aws_api_gateway_gateway_response.this["REQUEST_TOO_LARGE"].status_code == "413"
+    condition     = jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["REQUEST_TOO_LARGE"].statusCode == "413"
     error_message = "A too large body must be a 413."
   }
 
   assert {
-    condition     = jsondecode(aws_api_gateway_gateway_response.this["REQUEST_TOO_LARGE"].response_templates["application/json"]).error.code == "payload_too_large"
+    condition     = jsondecode(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["REQUEST_TOO_LARGE"].responseTemplates["application/json"]).error.code == "payload_too_large"
     error_message = "The 413 body must be {\"error\": {\"code\": \"payload_too_large\", ...}}."
   }
 
   assert {
-    condition     = strcontains(jsondecode(aws_api_gateway_gateway_response.this["REQUEST_TOO_LARGE"].response_templates["application/json"]).error.message, "POST /uploads")
+    condition     = strcontains(jsondecode(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["REQUEST_TOO_LARGE"].responseTemplates["application/json"]).error.message, "POST /uploads")
     error_message = "The 413 message must point to direct uploads (POST /uploads)."
   }
 
   assert {
     condition = alltrue([
-      for r in aws_api_gateway_gateway_response.this :
-      can(jsondecode(replace(r.response_templates["application/json"], "$context.error.messageString", "\"message\"")).error.code)
+      for r in values(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]) :
+      can(jsondecode(replace(r.responseTemplates["application/json"], "$context.error.messageString", "\"message\"")).error.code)
     ])
     error_message = "Every gateway response body must be JSON of the form {\"error\": {\"code\", \"message\"}}."
   }
 
   assert {
-    condition     = aws_api_gateway_gateway_response.this["MISSING_AUTHENTICATION_TOKEN"].status_code == "404"
+    condition     = jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"].statusCode == "404"
     error_message = "An unknown route must be a 404, not API Gateway's 403 Missing Authentication Token."
   }
 
   assert {
-    condition     = length(aws_api_gateway_gateway_response.this["DEFAULT_4XX"].response_parameters) == 0
+    condition     = !contains(keys(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["DEFAULT_4XX"]), "statusCode")
+    error_message = "DEFAULT_4XX keeps the status API Gateway generated."
+  }
+
+  assert {
+    condition     = !contains(keys(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["DEFAULT_4XX"]), "responseParameters")
     error_message = "Without a single CORS origin no Access-Control-Allow-Origin header is added."
   }
 }
@@ -407,10 +415,15 @@ run "single_cors_origin_reaches_gateway_errors" {
 
   assert {
     condition = alltrue([
-      for r in aws_api_gateway_gateway_response.this :
-      r.response_parameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "'https://images.example.com'"
+      for r in values(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]) :
+      r.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "'https://images.example.com'"
     ])
     error_message = "With one CORS origin, gateway errors must carry it so browsers can read them."
+  }
+
+  assert {
+    condition     = aws_api_gateway_deployment.this.triggers.redeployment == sha1(aws_api_gateway_rest_api.this.body)
+    error_message = "A change of the gateway responses (here their CORS origin) must make a new deployment: they are in the document the deployment follows."
   }
 }
 
