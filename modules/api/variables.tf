@@ -213,8 +213,9 @@ variable "stage_variables" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for k, v in var.stage_variables : can(regex("^[A-Za-z0-9_]{1,64}$", k)) && can(regex("^[A-Za-z0-9._~:/?#&=,+-]{0,512}$", v))])
-    error_message = "Stage variable names must be letters, digits and underscores; values may only contain letters, digits and . _ ~ : / ? # & = , + - (at most 512 characters)."
+    # API Gateway's own pattern for values is [A-Za-z0-9-._~:/?#&=,]+: no "+", never empty.
+    condition     = alltrue([for k, v in var.stage_variables : can(regex("^[A-Za-z0-9_]{1,64}$", k)) && can(regex("^[A-Za-z0-9._~:/?#&=,-]{1,512}$", v))])
+    error_message = "Stage variable names must be letters, digits and underscores; values must be 1-512 of letters, digits and . _ ~ : / ? # & = , - (API Gateway refuses anything else, including + and an empty value)."
   }
 }
 

@@ -333,6 +333,28 @@ run "rejects_a_stage_variable_value_api_gateway_refuses" {
   expect_failures = [var.stage_variables]
 }
 
+# API Gateway's pattern for values, [A-Za-z0-9-._~:/?#&=,]+, has no "+" and needs one character:
+# either would pass a plan and fail the apply.
+run "rejects_a_plus_in_a_stage_variable_value" {
+  command = plan
+
+  variables {
+    stage_variables = { cdnBaseUrl = "https://example.com/a+b" }
+  }
+
+  expect_failures = [var.stage_variables]
+}
+
+run "rejects_an_empty_stage_variable_value" {
+  command = plan
+
+  variables {
+    stage_variables = { cdnBaseUrl = "" }
+  }
+
+  expect_failures = [var.stage_variables]
+}
+
 run "lambda_permissions_are_scoped_to_this_api" {
   command = apply
 
