@@ -276,12 +276,14 @@ def stored_versions(service: Service) -> int:
 
 def test_cancel_stops_an_upload_and_nothing_is_stored(service: Service, page: Any) -> None:
     before = stored_versions(service)
-    # Slow the upload down (Chromium's own throttling) so that there is time to cancel.
+    # Slow the upload down (Chromium's own throttling) so that there is time to cancel: the
+    # 0.75 MB photo takes about 19 s, far longer than the click can lag on a loaded machine (at
+    # 200 kB/s, 4 s, a full `make test` once saw the whole body arrive before the cancel).
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send(
         "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 200_000},
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 40_000},
     )
     page.goto(f"{service.url}/")
     photo = imagegen.jpeg(2000, 1500, seed=19, quality=95)
