@@ -352,7 +352,16 @@ def _resizable(image: Image.Image) -> Image.Image:
     if mode == "1":
         return image.convert("L")
     if mode.startswith("I;16") or mode == "I":
-        return image.point(lambda value: value / 257).convert("L")
+        gray = image.point(lambda value: value / 257).convert("L")
+        transparent = image.info.get("transparency")
+        if isinstance(transparent, int):  # a 16-bit grey PNG's tRNS value: match it at 16 bits
+            from PIL import ImageMath
+
+            opaque = ImageMath.lambda_eval(
+                lambda args: (args["image"] != transparent) * 255, image=image.convert("I")
+            )
+            gray.putalpha(opaque.convert("L"))
+        return gray
     if mode == "La":
         return image.convert("LA")
     if mode == "RGBa":

@@ -451,6 +451,20 @@ def test_16_bit_grayscale_png_is_scaled_not_clipped() -> None:
     assert abs(level(out, (32, 32)) - 40000 / 257) <= 1
 
 
+def test_16_bit_grayscale_png_keeps_its_transparent_value_as_alpha() -> None:
+    # 16-bit samples (a tRNS chunk names one 16-bit grey value as transparent): left half
+    # transparent, right half opaque grey.
+    row = b"".join(struct.pack("<H", 1000 if x < 50 else 40000) for x in range(100))
+    image = Image.frombytes("I;16", (100, 100), row * 100)
+    data = imagegen.encode(image, "PNG", transparency=1000)
+    assert decode(data).info["transparency"] == 1000
+    for fmt in (PNG, WEBP):
+        out = decode(render(data, Size(64, None), fmt).data).convert("RGBA")
+        assert pixel(out, (5, 32))[3] == 0, fmt
+        assert pixel(out, (58, 32))[3] == 255, fmt
+        assert abs(pixel(out, (58, 32))[0] - 40000 / 257) <= 1, fmt
+
+
 def _swapped_rgb_profile() -> bytes:
     """A minimal ICC v2 RGB profile whose red and green primaries are swapped versus sRGB."""
 
