@@ -194,8 +194,9 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
 
 
 def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -> str:
-    """Write ``effect``'s GIF of ``record`` unless it exists; returns ``exists``, ``made`` or
-    ``failed`` (the original cannot be made into a GIF: a marker records why)."""
+    """Write ``effect``'s GIF of ``record`` unless it exists; returns ``exists``, ``made``,
+    ``failed`` (the original cannot be made into a GIF: a marker records why) or ``dropped``
+    (the image was deleted meanwhile: its GIF is removed again)."""
     if gifs.has_gif(record.id, record.version, effect):
         return "exists"
     cfg = deps.config
@@ -216,6 +217,11 @@ def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -
         )
         return "failed"
     key = gifs.put_gif(record, effect, gif)
+    if not isinstance(deps.repository.latest(record.id), ImageVersion):
+        # Deleted while the GIF was made: its purge (service.delete_image) ran before this write.
+        gifs.client.delete_object(Bucket=gifs.bucket, Key=key)
+        logger.info("gif of a deleted image removed", extra={"key": key})
+        return "dropped"
     logger.info(
         "gif made",
         extra={"key": key, "bytes": len(gif.data), "frames": gif.frames, "effect": effect},

@@ -122,6 +122,23 @@ def test_a_deleted_image_gets_no_gifs(deps: service.Deps, store: gifs.GifStore) 
     assert store.states(first.id, 1) == {}
 
 
+def test_an_image_deleted_while_its_gif_is_made_keeps_no_gif(
+    deps: service.Deps, store: gifs.GifStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = create(deps)
+    real = effects.make_gif
+
+    def deleted_meanwhile(*args: Any, **kwargs: Any) -> effects.Gif:
+        gif = real(*args, **kwargs)
+        service.delete_image(deps, first.id)  # its purge runs before the GIF is written
+        return gif
+
+    monkeypatch.setattr(effects, "make_gif", deleted_meanwhile)
+    outcome = gifs.handle_original(deps, store, "zoom", first.key, first.s3_version_id)
+    assert outcome == "dropped"
+    assert store.states(first.id, 1) == {}  # nothing left for the CDN to serve
+
+
 def test_events_that_are_not_image_versions_are_ignored(
     deps: service.Deps, store: gifs.GifStore
 ) -> None:
