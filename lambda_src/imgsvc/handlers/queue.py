@@ -39,7 +39,7 @@ def s3_objects(body: str) -> list[S3Object]:
         message = json.loads(body)
         if isinstance(message, dict) and message.get("Type") == "Notification":
             message = json.loads(message["Message"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (json.JSONDecodeError, KeyError, TypeError, RecursionError) as exc:
         raise ValueError(f"the message is not an S3 event notification: {exc}") from None
     if not isinstance(message, dict):
         raise ValueError("the message is not an S3 event notification")
@@ -57,8 +57,8 @@ def s3_objects(body: str) -> list[S3Object]:
             )
             for record in S3Event(message).records
         ]
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"malformed S3 event record: missing {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:  # AttributeError: a key not a string
+        raise ValueError(f"malformed S3 event record: {type(exc).__name__} {exc}") from None
 
 
 def final_attempt(record: SQSRecord, max_receive_count: int) -> bool:

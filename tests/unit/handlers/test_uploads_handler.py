@@ -128,6 +128,10 @@ def test_test_events_and_other_keys_are_skipped(moto_aws: dict[str, str]) -> Non
     assert failed_ids(response) == []
 
 
+_S3_RECORD = '{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, '
+_S3_RECORD += '"object": {"key": %s}}}]}'
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -136,6 +140,9 @@ def test_test_events_and_other_keys_are_skipped(moto_aws: dict[str, str]) -> Non
         '{"Records": "nope"}',
         '{"Records": [{"eventName": "ObjectCreated:Put"}]}',
         '{"Type": "Notification", "Message": "not json"}',
+        pytest.param(_S3_RECORD % "null", id="a-null-key"),
+        pytest.param(_S3_RECORD % "7", id="a-number-key"),
+        pytest.param("[" * 100_000, id="nested-deeper-than-the-json-decoder-recurses"),
     ],
 )
 def test_bodies_that_are_not_s3_events_are_errors(body: str) -> None:
