@@ -328,8 +328,9 @@ def process_upload(deps: Deps, box: Inbox, image_id: str, *, final_attempt: bool
 
     Returns what happened (for logs): ``processed``, ``rejected``, ``duplicate`` (already settled
     or committed), ``no_ticket`` or ``gone`` (no file). Raises on failures worth retrying; on the
-    ``final_attempt`` (the queue's last receive before its DLQ) the ticket is rejected with
-    ``processing_failed`` first, and the file is kept for investigation.
+    ``final_attempt`` (the queue's last receive before its DLQ) the ticket is settled first:
+    ``processed`` if version 1 was committed, else rejected with ``processing_failed``, and
+    the file is kept for investigation.
     """
     try:
         return _process(deps, box, image_id)
@@ -389,6 +390,10 @@ def _reject(deps: Deps, box: Inbox, image_id: str, exc: ServiceError) -> None:
 
 def _give_up(deps: Deps, image_id: str) -> None:
     try:
+        if deps.repository.get(image_id, 1) is not None:
+            # Version 1 is committed (what failed came after it): the upload did succeed.
+            deps.repository.mark_processed(image_id, deps.clock())
+            return
         deps.repository.mark_rejected(
             image_id,
             deps.clock(),

@@ -191,3 +191,34 @@ def test_the_last_receive_records_the_failure_and_still_fails(
     response = handler_module.handler(sqs_event(body, receive_count=3), LambdaContext())
     assert failed_ids(response) == ["message-0"]
     assert ticket_status(issued) == "rejected"
+
+
+class _SettlingFailsOnce:
+    """The DynamoDB client, except that the first ``processed`` update of a ticket fails."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.failed = False
+
+    def update_item(self, **kwargs: Any) -> Any:
+        status = kwargs["ExpressionAttributeValues"][":status"]["S"]
+        if status == "processed" and not self.failed:
+            self.failed = True
+            raise ConnectionError("table unreachable")
+        return self.real.update_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_the_last_receive_never_rejects_an_upload_whose_image_was_committed(
+    moto_aws: dict[str, str], issued: str
+) -> None:
+    put_file(issued, imagegen.jpeg(32, 32))
+    wiring.deps.cache_clear()
+    aws.set_client("dynamodb", _SettlingFailsOnce(aws.dynamodb()))
+    body = s3_body("s3_upload_created", f"uploads/{issued}")
+    response = handler_module.handler(sqs_event(body, receive_count=3), LambdaContext())
+    assert failed_ids(response) == ["message-0"]  # retried: the file is kept for the redrive
+    assert service.latest(wiring.deps(), issued).version == 1
+    assert ticket_status(issued) == "processed"  # not "rejected: processing_failed"
