@@ -160,9 +160,10 @@ data "aws_iam_policy_document" "effects" {
   }
 
   # Only its own effect: gifs/<id>/<version>/<effect>.gif, or .failed when it cannot be made.
+  # DeleteObject: what it wrote while the image was being deleted is removed again.
   statement {
     sid     = "WriteGifs"
-    actions = ["s3:GetObject", "s3:PutObject"]
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = [
       "${local.renditions_arn}/gifs/*/${each.key}.gif",
       "${local.renditions_arn}/gifs/*/${each.key}.failed",

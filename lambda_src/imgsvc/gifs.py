@@ -130,6 +130,14 @@ class GifStore:
             CacheControl="no-store",
         )
 
+    def remove(self, image_id: str, version: int, effect: str) -> None:
+        """Delete ``effect``'s GIF and failure marker of this version (absent ones are fine)."""
+        for key in (
+            keys.gif_key(image_id, version, effect),
+            failure_key(image_id, version, effect),
+        ):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
 
 def store(cfg: Config) -> GifStore:
     return GifStore(aws.s3(), cfg.renditions_bucket)
@@ -196,10 +204,11 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
 def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -> str:
     """Write ``effect``'s GIF of ``record`` unless it exists; returns ``exists``, ``made``,
     ``failed`` (the original cannot be made into a GIF: a marker records why) or ``dropped``
-    (the image was deleted meanwhile: its GIF is removed again)."""
+    (the image was deleted meanwhile: what was written is removed again)."""
     if gifs.has_gif(record.id, record.version, effect):
         return "exists"
     cfg = deps.config
+    extra: dict[str, object]
     try:
         gif = effects.make_gif(
             service.read_original(deps, record),
@@ -211,22 +220,23 @@ def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -
         )
     except (UnprocessableImage, NotFound) as exc:
         gifs.put_failure(record.id, record.version, effect, exc.code, exc.message)
-        logger.warning(
-            "gif failed",
-            extra={"image_id": record.id, "version": record.version, "code": exc.code},
-        )
-        return "failed"
-    key = gifs.put_gif(record, effect, gif)
+        outcome, extra = "failed", {"code": exc.code}
+    else:
+        key = gifs.put_gif(record, effect, gif)
+        outcome, extra = "made", {"key": key, "bytes": len(gif.data), "frames": gif.frames}
     if not isinstance(deps.repository.latest(record.id), ImageVersion):
-        # Deleted while the GIF was made: its purge (service.delete_image) ran before this write.
-        gifs.client.delete_object(Bucket=gifs.bucket, Key=key)
-        logger.info("gif of a deleted image removed", extra={"key": key})
+        # Deleted while the GIF was made: the delete's purge (service.purge_derivatives) ran
+        # before this write, which would outlive the image. A delete writes its tombstone before
+        # it purges, so either this read sees the tombstone or the purge comes after the write.
+        gifs.remove(record.id, record.version, effect)
+        logger.info("gif of a deleted image removed", extra={"image_id": record.id})
         return "dropped"
-    logger.info(
-        "gif made",
-        extra={"key": key, "bytes": len(gif.data), "frames": gif.frames, "effect": effect},
+    log = logger.warning if outcome == "failed" else logger.info
+    log(
+        f"gif {outcome}",
+        extra={"image_id": record.id, "version": record.version, "effect": effect, **extra},
     )
-    return "made"
+    return outcome
 
 
 def handle_original(

@@ -340,6 +340,12 @@ def test_each_function_role_grants_only_its_own_work(stack: Stack) -> None:
         f"{renditions}/gifs/*/zoom.gif",
         f"{renditions}/gifs/*/zoom.failed",
     }
+    # gifs.make_effect reads, writes and, for an image deleted meanwhile, deletes them.
+    assert set(_as_list(zoom["WriteGifs"]["Action"])) == {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+    }
     assert _as_list(zoom["ConsumeQueue"]["Resource"]) == [
         "arn:aws:sqs:eu-west-1:123456789012:imgsvc-dev-originals-zoom"
     ]

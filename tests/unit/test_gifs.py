@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from imgsvc import aws, config, effects, gifs, keys, service, wiring
-from imgsvc.errors import BadRequest, NotFound
+from imgsvc.errors import BadRequest, NotFound, UnprocessableImage
 from imgsvc.records import ImageVersion, rfc3339
 from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
@@ -122,8 +122,9 @@ def test_a_deleted_image_gets_no_gifs(deps: service.Deps, store: gifs.GifStore) 
     assert store.states(first.id, 1) == {}
 
 
+@pytest.mark.parametrize("made", [True, False], ids=["gif", "failure-marker"])
 def test_an_image_deleted_while_its_gif_is_made_keeps_no_gif(
-    deps: service.Deps, store: gifs.GifStore, monkeypatch: pytest.MonkeyPatch
+    deps: service.Deps, store: gifs.GifStore, monkeypatch: pytest.MonkeyPatch, made: bool
 ) -> None:
     first = create(deps)
     real = effects.make_gif
@@ -131,6 +132,8 @@ def test_an_image_deleted_while_its_gif_is_made_keeps_no_gif(
     def deleted_meanwhile(*args: Any, **kwargs: Any) -> effects.Gif:
         gif = real(*args, **kwargs)
         service.delete_image(deps, first.id)  # its purge runs before the GIF is written
+        if not made:
+            raise UnprocessableImage("cannot be made", code="corrupt_image")
         return gif
 
     monkeypatch.setattr(effects, "make_gif", deleted_meanwhile)
