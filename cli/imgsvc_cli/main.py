@@ -38,6 +38,9 @@ EXIT_BROKEN_PIPE = 141  # stdout closed early (`download -o - | head`), as SIGPI
 
 ENV_URL = "IMGSVC_URL"
 ENV_API_KEY = "IMGSVC_API_KEY"
+ENV_MAX_API_BYTES = "IMGSVC_MAX_API_BYTES"
+# The service's default limits.max_body_bytes (lambda_src/imgsvc/config.py).
+DEFAULT_MAX_API_BYTES = 4_500_000
 SPOOL_BYTES = 16 * 1024 * 1024  # `download -o -` keeps up to this in memory before verifying
 _UNSAFE_FILENAME = re.compile(r'[<>:"|?*]')
 _SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
@@ -46,6 +49,7 @@ EPILOG = f"""\
 environment:
   {ENV_URL}        API base URL (default {DEFAULT_URL}); --url wins
   {ENV_API_KEY}    API key, sent as x-api-key; --api-key wins
+  {ENV_MAX_API_BYTES}  the API's body limit; --max-api-bytes wins
 
 exit codes:
   {EXIT_OK}  ok            {EXIT_API}  API error (code and message printed)
@@ -72,15 +76,21 @@ Command = Callable[[Client, argparse.Namespace, Output], int]
 
 def cmd_upload(client: Client, args: argparse.Namespace, out: Output) -> int:
     path: Path = args.file
-    if args.direct:
+    size = path.stat().st_size
+    if args.direct or size > args.max_api_bytes:
+        # Never send the API a body over its limit: past Lambda's 6 MB event API Gateway answers
+        # a bare 500, past 10 MB a plain-text 413 (docs/api-limits.md).
         return _upload_direct(client, args, out)
-    with out.progress(path.stat().st_size, path.name) as progress:
+    with out.progress(size, path.name) as progress:
         try:
             record = client.create(path, name=args.name, metadata=args.meta, progress=progress)
         except ApiError as exc:
-            if exc.status == 413:
-                exc.message += f" Retry with: imgsvc upload --direct {path}"
-            raise
+            if exc.status != 413 or exc.code != "payload_too_large":
+                raise
+            # This stage's limit is below the one given: the function said so before storing
+            # anything, so the same image can go the direct way.
+            out.note(f"{exc.message} Uploading {path.name} directly instead.")
+            return _upload_direct(client, args, out)
     out.result(record, record_text(record))
     return EXIT_OK
 
@@ -121,7 +131,18 @@ def _upload_direct(client: Client, args: argparse.Namespace, out: Output) -> int
 
 def cmd_update(client: Client, args: argparse.Namespace, out: Output) -> int:
     path: Path = args.file
-    with out.progress(path.stat().st_size, path.name) as progress:
+    size = path.stat().st_size
+    if size > args.max_api_bytes:
+        # A new version goes through the API only (direct uploads make new images), and a body
+        # over the API's limit would only get a 413 or a bare 500 (docs/api-limits.md).
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"{path} is {size:,} bytes; a new version goes through the API, which takes at most "
+            f"{args.max_api_bytes:,} (--max-api-bytes). Upload it as a new image instead: "
+            f"imgsvc upload {path}",
+        )
+    with out.progress(size, path.name) as progress:
         record = client.update(args.id, path, name=args.name, metadata=args.meta, progress=progress)
     out.result(record, record_text(record))
     return EXIT_OK
@@ -389,6 +410,14 @@ def build_parser() -> argparse.ArgumentParser:
             help=meta_help,
         )
         sub.add_argument("--name", help=name_help)
+        sub.add_argument(
+            "--max-api-bytes",
+            type=_positive_int,
+            default=None,
+            metavar="BYTES",
+            help=f"the API's body limit, the stage's limits.max_body_bytes (${ENV_MAX_API_BYTES}; "
+            f"default {DEFAULT_MAX_API_BYTES:,}): larger files never go through the API",
+        )
 
     upload = command("upload", cmd_upload, "upload a new image (version 1)")
     image_options(
@@ -399,7 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument(
         "--direct",
         action="store_true",
-        help="upload straight to S3 through a presigned form (for files over ~4.5 MB)",
+        help="upload straight to S3 through a presigned form (files over --max-api-bytes "
+        "always go this way)",
     )
     upload.add_argument(
         "--timeout",
@@ -472,6 +502,16 @@ def _metadata(parser: argparse.ArgumentParser, pairs: list[tuple[str, str]]) -> 
     return metadata
 
 
+def _max_api_bytes(parser: argparse.ArgumentParser) -> int:
+    raw = os.environ.get(ENV_MAX_API_BYTES)
+    if not raw:
+        return DEFAULT_MAX_API_BYTES
+    try:
+        return _positive_int(raw)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"{ENV_MAX_API_BYTES}: {exc}")
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -482,6 +522,8 @@ def main(
     args = parser.parse_args(argv)
     if hasattr(args, "meta"):
         args.meta = _metadata(parser, args.meta)
+    if getattr(args, "max_api_bytes", 0) is None:
+        args.max_api_bytes = _max_api_bytes(parser)
     url = getattr(args, "url", None) or os.environ.get(ENV_URL) or DEFAULT_URL
     if not re.match(r"^https?://[^/\s]+", url):
         parser.error(f"the URL must start with http:// or https://, got {url!r}")

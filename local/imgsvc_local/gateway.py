@@ -167,7 +167,7 @@ class Gateway:
             return _error(405, "method_not_allowed", f"{method} is not allowed on {path}.")
         assert isinstance(found, Match)
         if len(body) > API_GATEWAY_MAX_BODY:
-            return _too_large(len(body))
+            return _over_gateway_limit()
         return self._call(
             found.route.function,
             found,
@@ -205,7 +205,7 @@ class Gateway:
         )
         payload = json.dumps(event)
         if len(payload) > LAMBDA_MAX_PAYLOAD:
-            return _too_large(len(body))
+            return _over_invoke_limit()
         try:
             handler = self.handler(function)
         except ModuleNotFoundError:
@@ -305,16 +305,22 @@ def _error(status: int, code: str, message: str) -> ProxyResponse:
     return ProxyResponse(status, [("Content-Type", "application/json")], body)
 
 
-def _too_large(size: int) -> ProxyResponse:
-    """A body the function never sees: over API Gateway's 10 MB, or over Lambda's 6 MB event
-    once base64-encoded. The message names the one limit a client can plan with, the service's
-    (the function answers bodies between that and these with the same words)."""
-    from imgsvc import config
-
-    limit = config.load().max_body_bytes
-    return _error(
+def _over_gateway_limit() -> ProxyResponse:
+    """A body over API Gateway's 10 MB payload quota: its REQUEST_TOO_LARGE response, which
+    cannot be customised ("Customization of the 413 REQUEST_TOO_LARGE gateway response isn't
+    currently supported", API Gateway developer guide, Gateway response types). REST APIs answer
+    it in plain text, without the API's CORS headers, so a browser cannot even read the status.
+    Clients must not send such a body: docs/api-limits.md."""
+    return ProxyResponse(
         413,
-        "payload_too_large",
-        f"The body is {size:,} bytes; the API takes at most {limit:,}. "
-        "Upload larger images directly: POST /uploads returns a presigned form.",
+        [("Content-Type", "text/plain")],
+        f"HTTP content length exceeded {API_GATEWAY_MAX_BODY} bytes.".encode(),
     )
+
+
+def _over_invoke_limit() -> ProxyResponse:
+    """A proxy event over Lambda's 6 MB synchronous invocation payload: Lambda refuses the
+    Invoke (RequestEntityTooLargeException), the function never runs, and API Gateway answers
+    its generic 500 "Internal server error" through the API's DEFAULT_5XX gateway response
+    (modules/api). docs/api-limits.md says which bodies land here."""
+    return _error(500, "internal_error", "Internal server error")

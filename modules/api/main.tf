@@ -67,9 +67,12 @@ locals {
     },
   ))
 
-  # API Gateway's own answers (no route, bad key, throttled, too large, Lambda failed) in the
-  # service's error shape: {"error": {"code": "...", "message": "..."}}. messageString is the
-  # JSON-quoted message API Gateway generated.
+  # API Gateway's own answers (no route, bad key, throttled, Lambda failed) in the service's
+  # error shape: {"error": {"code": "...", "message": "..."}}. messageString is the JSON-quoted
+  # message API Gateway generated. Not REQUEST_TOO_LARGE (a body over 10 MB): "Customization of
+  # the 413 REQUEST_TOO_LARGE gateway response isn't currently supported" (API Gateway developer
+  # guide, "Gateway response types"), so a template for it would only promise what AWS ignores;
+  # the service's limits are in docs/api-limits.md.
   gateway_responses = {
     DEFAULT_4XX = {
       status_code = null
@@ -80,11 +83,6 @@ locals {
       status_code = null
       code        = "internal_error"
       message     = "$context.error.messageString"
-    }
-    REQUEST_TOO_LARGE = {
-      status_code = "413"
-      code        = "payload_too_large"
-      message     = jsonencode("The request body is over the API's limit. Upload large images directly: POST /uploads returns a presigned form for S3.")
     }
     MISSING_AUTHENTICATION_TOKEN = {
       # What API Gateway answers for a path or method the API does not have.

@@ -301,15 +301,16 @@ def test_connection_refused_exits_3_and_names_the_url() -> None:
     assert url.encode() in flag_wins.stderr
 
 
-def test_a_file_over_the_api_limit_suggests_direct_upload(
+def test_a_file_over_the_api_limit_goes_straight_to_storage(
     local_mode: LocalMode, tmp_path: Path
 ) -> None:
     big = image_file(tmp_path, "big.png", _noise_png(1400))  # ~5.9 MB: over the ~4.5 MB limit
-    result = cli("upload", str(big), url=local_mode.url)
-    assert result.returncode == 1
-    message = result.stderr.decode()
-    assert "payload_too_large (HTTP 413)" in message
-    assert f"Retry with: imgsvc upload --direct {big}" in message
+    created = as_json(cli("--json", "upload", str(big), "--timeout", "120", url=local_mode.url))
+    assert created["size"] == big.stat().st_size
+    assert created["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest()
+    # It came through a direct upload: its ticket is processed.
+    ticket = requests.get(f"{local_mode.url}/uploads/{created['id']}", timeout=30)
+    assert ticket.json()["status"] == "processed"
 
 
 # -- progress -----------------------------------------------------------------------------------

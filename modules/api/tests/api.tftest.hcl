@@ -385,23 +385,16 @@ run "gateway_errors_use_the_service_error_shape" {
   command = plan
 
   assert {
-    condition     = toset(["DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE"]) == setintersection(toset(keys(try(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"], {}))), toset(["DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE"]))
-    error_message = "DEFAULT_4XX, DEFAULT_5XX and REQUEST_TOO_LARGE must be customised in the imported document (x-amazon-apigateway-gateway-responses)."
+    condition     = toset(["DEFAULT_4XX", "DEFAULT_5XX"]) == setintersection(toset(keys(try(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"], {}))), toset(["DEFAULT_4XX", "DEFAULT_5XX"]))
+    error_message = "DEFAULT_4XX and DEFAULT_5XX must be customised in the imported document (x-amazon-apigateway-gateway-responses)."
   }
 
+  # AWS: "Customization of the 413 REQUEST_TOO_LARGE gateway response isn't currently supported"
+  # (API Gateway developer guide, "Gateway response types"). A body over 10 MB gets API Gateway's
+  # own plain-text 413 whatever the document says, so the document must not pretend otherwise.
   assert {
-    condition     = jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["REQUEST_TOO_LARGE"].statusCode == "413"
-    error_message = "A too large body must be a 413."
-  }
-
-  assert {
-    condition     = jsondecode(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["REQUEST_TOO_LARGE"].responseTemplates["application/json"]).error.code == "payload_too_large"
-    error_message = "The 413 body must be {\"error\": {\"code\": \"payload_too_large\", ...}}."
-  }
-
-  assert {
-    condition     = strcontains(jsondecode(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]["REQUEST_TOO_LARGE"].responseTemplates["application/json"]).error.message, "POST /uploads")
-    error_message = "The 413 message must point to direct uploads (POST /uploads)."
+    condition     = !contains(keys(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"]), "REQUEST_TOO_LARGE")
+    error_message = "REQUEST_TOO_LARGE cannot be customised on AWS: the document must not carry a template for it."
   }
 
   assert {
