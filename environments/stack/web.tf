@@ -30,9 +30,12 @@ locals {
     webmanifest = "application/manifest+json"
   }
 
+  # What web/lib/deployment.js reads. maxApiBytes is the API's body limit: the page sends larger
+  # files straight to storage instead (docs/api-limits.md).
   web_config = {
-    apiBaseUrl = module.api.stage_invoke_url
-    cdnBaseUrl = local.cdn_base_url
+    apiBaseUrl  = module.api.stage_invoke_url
+    cdnBaseUrl  = local.cdn_base_url
+    maxApiBytes = var.limits.max_body_bytes
   }
 }
 

@@ -61,12 +61,17 @@ class LocalService:
                 **self.extra_env,
             )
         )
-        from imgsvc import wiring
+        from imgsvc import config, wiring
 
         wiring.reset()
         self.resources = backend.create_resources(self.names)
         app.cdn = self._cdn()
-        app.web_config = {"apiBaseUrl": "", "cdnBaseUrl": "/cdn"}
+        # What environments/stack/web.tf writes into config.js for a stage.
+        app.web_config = {
+            "apiBaseUrl": "",
+            "cdnBaseUrl": "/cdn",
+            "maxApiBytes": config.load().max_body_bytes,
+        }
         self._start_workers()
         self._thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self._thread.start()

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from imgsvc.config import DEFAULT_MAX_BODY_BYTES
 from tests.http.conftest import REPO, LocalMode, free_port, start_local_mode, stop_local_mode
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,10 +73,16 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     try:
         # What environments/stack/web.tf uploads: web/* but a local config.js, and a generated one.
         site = tmp_path_factory.mktemp("site")
-        for path in sorted(WEB_DIR.iterdir()):
-            if path.is_file() and path.name != "config.js" and not path.name.startswith("."):
-                shutil.copyfile(path, site / path.name)
-        config = {"apiBaseUrl": local.url, "cdnBaseUrl": f"{local.url}/cdn"}
+        for path in sorted(WEB_DIR.rglob("*")):
+            relative = path.relative_to(WEB_DIR)
+            if path.is_file() and str(relative) != "config.js" and not path.name.startswith("."):
+                (site / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, site / relative)
+        config = {
+            "apiBaseUrl": local.url,
+            "cdnBaseUrl": f"{local.url}/cdn",
+            "maxApiBytes": DEFAULT_MAX_BODY_BYTES,
+        }
         (site / "config.js").write_text(f"window.IMGSVC_CONFIG = {json.dumps(config)};\n")
         handler = functools.partial(_QuietHandler, directory=str(site))
         server = ThreadingHTTPServer(("127.0.0.1", site_port), handler)

@@ -58,6 +58,12 @@ run "plans_with_every_per_deployment_value" {
     condition     = output.cdn_url == "https://images.example.com"
     error_message = "With a domain of its own, the CDN's URL is its first alias."
   }
+
+  # The page sends files over the API's body limit straight to storage: it must know the stage's.
+  assert {
+    condition     = local.web_config.maxApiBytes == 3000000
+    error_message = "config.js must carry the stage's limits.max_body_bytes as maxApiBytes."
+  }
 }
 
 run "rejects_an_alarm_topic_in_another_region" {
