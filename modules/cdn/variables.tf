@@ -239,3 +239,30 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+# The regions CloudFront offers Origin Shield in: those with a regional edge cache (CloudFront
+# Developer Guide, "Choosing the AWS Region for Origin Shield",
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html). For an
+# origin in another region the guide names the nearest of these.
+variable "origin_shield" {
+  description = "CloudFront Origin Shield in front of the renditions bucket and the resize function: enabled, and the region (one of CloudFront's Origin Shield regions, the one nearest the origins: their own region where it is one). A rendition missed at every edge is then made once, not once per regional edge cache; it adds a charge per request that reaches Origin Shield (docs/cost-and-scale.md). Off by default."
+  type = object({
+    enabled = optional(bool, false)
+    region  = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = !var.origin_shield.enabled || var.origin_shield.region != null
+    error_message = "origin_shield.region is required when origin_shield.enabled is true: the AWS region nearest the renditions bucket and the resize function."
+  }
+
+  validation {
+    condition = var.origin_shield.region == null || contains([
+      "us-east-1", "us-east-2", "us-west-2", "ap-south-1", "ap-northeast-1", "ap-northeast-2",
+      "ap-southeast-1", "ap-southeast-2", "eu-central-1", "eu-west-1", "eu-west-2", "sa-east-1",
+    ], coalesce(var.origin_shield.region, "-"))
+    error_message = "origin_shield.region must be a region CloudFront offers Origin Shield in: us-east-1, us-east-2, us-west-2, ap-south-1, ap-northeast-1, ap-northeast-2, ap-southeast-1, ap-southeast-2, eu-central-1, eu-west-1, eu-west-2 or sa-east-1 (for an origin elsewhere, the nearest of them)."
+  }
+}

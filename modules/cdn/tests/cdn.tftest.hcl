@@ -586,3 +586,68 @@ run "rejects_an_uppercase_name" {
 
   expect_failures = [var.name]
 }
+
+run "origin_shield_is_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for o in aws_cloudfront_distribution.this.origin : length(o.origin_shield) == 0])
+    error_message = "No origin may have Origin Shield unless origin_shield.enabled is set (it adds a charge per request)."
+  }
+}
+
+run "origin_shield_fronts_the_renditions_bucket_and_the_resize_function" {
+  command = plan
+
+  variables {
+    origin_shield = { enabled = true, region = "eu-west-1" }
+  }
+
+  assert {
+    condition = alltrue([
+      for o in aws_cloudfront_distribution.this.origin :
+      length(o.origin_shield) == 1 && o.origin_shield[0].enabled && o.origin_shield[0].origin_shield_region == "eu-west-1"
+      if contains(["renditions", "resize"], o.origin_id)
+    ]) && length([for o in aws_cloudfront_distribution.this.origin : o if contains(["renditions", "resize"], o.origin_id)]) == 2
+    error_message = "Both members of the renditions origin group must go through Origin Shield in the region asked for."
+  }
+
+  assert {
+    condition     = alltrue([for o in aws_cloudfront_distribution.this.origin : length(o.origin_shield) == 0 if o.origin_id == "site"])
+    error_message = "The web page's origin needs no Origin Shield."
+  }
+}
+
+run "origin_shield_needs_a_region" {
+  command = plan
+
+  variables {
+    origin_shield = { enabled = true }
+  }
+
+  expect_failures = [var.origin_shield]
+}
+
+run "origin_shield_region_must_be_one_cloudfront_offers" {
+  command = plan
+
+  variables {
+    # A real region, but CloudFront has no Origin Shield there (the guide points it to eu-central-1).
+    origin_shield = { enabled = true, region = "eu-north-1" }
+  }
+
+  expect_failures = [var.origin_shield]
+}
+
+run "origin_shield_region_is_accepted_while_off" {
+  command = plan
+
+  variables {
+    origin_shield = { enabled = false, region = "us-east-2" }
+  }
+
+  assert {
+    condition     = alltrue([for o in aws_cloudfront_distribution.this.origin : length(o.origin_shield) == 0])
+    error_message = "origin_shield.enabled = false must leave every origin without Origin Shield, whatever the region."
+  }
+}
