@@ -41,6 +41,10 @@ module "stack" {
   log_level                   = "DEBUG"
   log_retention_in_days       = 14
 
+  # Origin Shield stays off (the stack's default): a dev stage's few requests come from few
+  # edges, and each request through the shield is charged. No reserved concurrency either: a
+  # new account's limit may be too low to reserve any (AWS keeps 100 unreserved).
+
   usage_plan = {
     quota_limit          = 2000
     throttle_rate_limit  = 5

@@ -82,8 +82,13 @@ module "cdn" {
     function_name = module.resize.function_name
     function_url  = module.resize.function_url
   }
-  avif_enabled        = var.avif_enabled
-  price_class         = var.cdn_price_class
+  avif_enabled = var.avif_enabled
+  price_class  = var.cdn_price_class
+  # The region only matters (and is only checked) when Origin Shield is on.
+  origin_shield = {
+    enabled = var.cdn_origin_shield.enabled
+    region  = var.cdn_origin_shield.enabled ? coalesce(var.cdn_origin_shield.region, var.region) : null
+  }
   wait_for_deployment = var.cdn_wait_for_deployment
   force_destroy       = var.force_destroy
 
@@ -143,6 +148,7 @@ module "effects_fanout" {
       batch_size                 = 1
       max_receive_count          = local.max_receive_count
       visibility_timeout_seconds = 6 * local.sizing.effects.timeout
+      maximum_concurrency        = local.sizing.effects.maximum_concurrency
     }
   }
 }
@@ -162,6 +168,7 @@ module "uploads_pipeline" {
       batch_size                 = 5
       max_receive_count          = local.max_receive_count
       visibility_timeout_seconds = 6 * local.sizing.uploads.timeout
+      maximum_concurrency        = local.sizing.uploads.maximum_concurrency
     }
   }
 }

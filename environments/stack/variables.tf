@@ -126,7 +126,7 @@ variable "api_gateway_logging_role_enabled" {
 }
 
 variable "functions" {
-  description = "Sizing of each function: memory in MB (CPU scales with it), timeout in seconds, reserved concurrency (null: unreserved). The effects entry applies to every effect function."
+  description = "Sizing of each function: memory in MB (CPU scales with it), timeout in seconds, reserved concurrency (null: unreserved; a number both guarantees and caps the function's concurrency, and AWS keeps 100 of the account's concurrency unreserved) and, for the queue consumers (uploads and each effect), maximum_concurrency: the most instances their SQS event source runs at once (2-1000; null: up to the account's limit). The effects entry applies to every effect function. What each costs and protects: docs/cost-and-scale.md."
   type = object({
     api = optional(object({
       memory_size                    = optional(number, 1024)
@@ -142,15 +142,27 @@ variable "functions" {
       memory_size                    = optional(number, 1024)
       timeout                        = optional(number, 60)
       reserved_concurrent_executions = optional(number)
+      # A bulk import must not take the whole account: see docs/cost-and-scale.md.
+      maximum_concurrency = optional(number, 20)
     }), {})
     effects = optional(object({
       memory_size                    = optional(number, 2048)
       timeout                        = optional(number, 120)
       reserved_concurrent_executions = optional(number)
+      # A bulk import must not take the whole account: see docs/cost-and-scale.md.
+      maximum_concurrency = optional(number, 20)
     }), {})
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition = alltrue([
+      for c in [var.functions.uploads.maximum_concurrency, var.functions.effects.maximum_concurrency] :
+      c == null || try(c >= 2 && c <= 1000 && floor(c) == c, false)
+    ])
+    error_message = "functions.uploads.maximum_concurrency and functions.effects.maximum_concurrency must be null (no cap) or a whole number from 2 to 1000 (what an SQS event source mapping accepts)."
+  }
 
   validation {
     condition     = var.functions.api.timeout <= 29 && var.functions.resize.timeout <= 29
@@ -317,5 +329,24 @@ variable "cdn_access_logs" {
   validation {
     condition     = var.cdn_access_logs == null ? true : var.cdn_access_logs.prefix == null || try(length(var.cdn_access_logs.prefix) > 0 && !startswith(var.cdn_access_logs.prefix, "/"), false)
     error_message = "cdn_access_logs.prefix must be null or a non-empty key prefix that does not start with /."
+  }
+}
+
+variable "cdn_origin_shield" {
+  description = "CloudFront Origin Shield in front of the renditions bucket and the resize function: enabled, and region (null: the stage's region, which must then be one CloudFront offers Origin Shield in; see modules/cdn). Off by default: it adds a charge per request through it, which a small stage does not win back. Turn it on where many edge locations miss the same renditions (prod): each missing rendition is then made once, not once per regional edge cache. docs/cost-and-scale.md has the figures."
+  type = object({
+    enabled = optional(bool, false)
+    region  = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  # The cdn module checks the region too; this says which setting to change.
+  validation {
+    condition = !var.cdn_origin_shield.enabled || contains([
+      "us-east-1", "us-east-2", "us-west-2", "ap-south-1", "ap-northeast-1", "ap-northeast-2",
+      "ap-southeast-1", "ap-southeast-2", "eu-central-1", "eu-west-1", "eu-west-2", "sa-east-1",
+    ], coalesce(var.cdn_origin_shield.region, var.region))
+    error_message = "cdn_origin_shield: CloudFront offers Origin Shield in us-east-1, us-east-2, us-west-2, ap-south-1, ap-northeast-1, ap-northeast-2, ap-southeast-1, ap-southeast-2, eu-central-1, eu-west-1, eu-west-2 and sa-east-1 only. Where the stage's region is not one of them, set cdn_origin_shield.region to the nearest (CloudFront Developer Guide, \"Choosing the AWS Region for Origin Shield\")."
   }
 }

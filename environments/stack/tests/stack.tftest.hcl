@@ -177,3 +177,41 @@ run "rejects_a_regional_web_acl_and_a_website_endpoint_for_logs" {
 
   expect_failures = [var.cdn_web_acl_arn, var.cdn_access_logs]
 }
+
+run "plans_with_origin_shield_in_the_stages_region" {
+  command = plan
+
+  variables {
+    cdn_origin_shield = { enabled = true }
+  }
+}
+
+run "rejects_origin_shield_in_a_region_without_one" {
+  command = plan
+
+  variables {
+    region            = "eu-north-1"
+    cdn_origin_shield = { enabled = true }
+  }
+
+  expect_failures = [var.cdn_origin_shield]
+}
+
+run "plans_with_origin_shield_in_a_nearby_region" {
+  command = plan
+
+  variables {
+    region            = "eu-north-1"
+    cdn_origin_shield = { enabled = true, region = "eu-central-1" }
+  }
+}
+
+run "rejects_a_queue_consumer_cap_an_event_source_refuses" {
+  command = plan
+
+  variables {
+    functions = { effects = { maximum_concurrency = 1 } }
+  }
+
+  expect_failures = [var.functions]
+}
