@@ -27,6 +27,14 @@ from typing import Any
 
 MB = 1024 * 1024
 
+# Figures a section measured, for a later section of the same run (``python -m bench`` runs
+# resize and gifs before cost): ``MEASURED[kind][case] = value``.
+MEASURED: dict[str, dict[str, float]] = {}
+
+
+def record(kind: str, case: str, value: float) -> None:
+    MEASURED.setdefault(kind, {})[case] = float(value)
+
 
 def median_ms(fn: Callable[[], object], repeat: int = 7, *, warmup: int = 1) -> float:
     """Median wall time of ``fn()`` in milliseconds over ``repeat`` runs, after ``warmup`` runs."""

@@ -25,7 +25,7 @@ from functools import partial
 from PIL import Image, ImageDraw, ImageOps
 from tests.support import imagegen
 
-from bench.common import MB, median_ms, peak_memory, print_table, ratio
+from bench.common import MB, median_ms, peak_memory, print_table, ratio, record
 from imgsvc import effects
 
 BOX = 400
@@ -209,6 +209,8 @@ def run() -> None:
         ours_ms = median_ms(partial(_keep, made, "ours", ours, data, name), RUNS)
         naive_ms = median_ms(partial(_keep, made, "naive", naive, data, name), NAIVE_RUNS, warmup=0)
         ours_size, naive_size = len(made["ours"]), len(made["naive"])
+        record("gif_ms", name, ours_ms)  # for bench/cost.py
+        record("gif_bytes", name, ours_size)
         ours_mb = peak_memory(ours, data, name) / MB
         naive_mb = peak_memory(naive, data, name) / MB
         ok = ours_ms <= TIME_TARGET * naive_ms and ours_size <= naive_size
