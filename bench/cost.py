@@ -33,6 +33,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -230,14 +231,14 @@ def measure(repeat: int = 5) -> Figures:
             key = f"{target} {out}"
             rendition_bytes[key] = len(resize.ours(jpeg.data, target, content_type))
             rendition_ms[key] = median_ms(
-                lambda t=target, c=content_type: resize.ours(jpeg.data, t, c), repeat
+                partial(resize.ours, jpeg.data, target, content_type), repeat
             )
     source = gifs.source()
     gif_ms: dict[str, float] = {}
     gif_bytes: dict[str, float] = {}
     for name in effects.DEFAULT_EFFECTS:
         gif_bytes[name] = len(gifs.ours(source, name))
-        gif_ms[name] = median_ms(lambda n=name: gifs.ours(source, n), max(1, repeat // 2))
+        gif_ms[name] = median_ms(partial(gifs.ours, source, name), max(1, repeat // 2))
     return Figures(
         rendition_ms=rendition_ms,
         rendition_bytes=rendition_bytes,
