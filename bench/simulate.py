@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench import cost
-from bench.common import print_table
+from bench.common import MEASURED, print_table
 
 DAY = 86_400
 MINUTE = 60
@@ -281,7 +281,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     started = time.perf_counter()
-    figures = cost.figures_from_run(cost.MEASURED) or cost.load_figures()
+    figures = cost.figures_from_run(MEASURED) or cost.load_figures()
     lengths = durations(figures, cost.stack_settings())
     objects = int(args.images * args.renditions)
     try:
