@@ -44,18 +44,21 @@ module "stack" {
     throttle_burst_limit = 100
   }
 
-  # Misses from every regional edge cache meet in one cache in the stage's region (one of
-  # CloudFront's Origin Shield regions) before they reach S3 or the resize function: a new
-  # rendition is made once, not once per edge. docs/cost-and-scale.md has what it adds and saves.
-  cdn_origin_shield = { enabled = true }
+  # Origin Shield stays off (the stack's default), in prod too: a rendition is made once and
+  # then kept in S3, so what the shield would answer is mostly an S3 GET, which costs less than
+  # the shield's own request, and the simulation finds almost no duplicate makes to save
+  # (docs/cost-and-scale.md). Turn it on ({ enabled = true }: this region has one) to take
+  # load off the renditions bucket, e.g. with cdn_price_class = "PriceClass_All".
 
   # The resize function is capped at 200 concurrent instances: a cold cache after a big launch
   # then gets 429s for renditions (CloudFront caches none of them) instead of taking the
-  # account's other functions down with it; 200 is ~10x the large example site's busiest
-  # second (docs/cost-and-scale.md). It also reserves them, so the account needs a concurrency
-  # limit of at least 300 (AWS keeps 100 unreserved). The queue consumers are capped by their
-  # event sources instead (functions.*.maximum_concurrency, 20 by default), which reserves
-  # nothing. Reserve some for the API too once the account's limit allows it:
+  # account's other functions down with it. 200 is ~30x the large example site's busiest
+  # second on a steady day, and an eighth of its first second after a cold launch
+  # (docs/cost-and-scale.md, `python -m bench simulate --cap N`). It also reserves them, so
+  # the account needs a concurrency limit of at least 300 (AWS keeps 100 unreserved). The
+  # queue consumers are capped by their event sources instead (functions.*.maximum_concurrency,
+  # 20 by default), which reserves nothing. Reserve some for the API too once the account's
+  # limit allows it:
   #   api = { reserved_concurrent_executions = 50 }
   functions = {
     resize = { reserved_concurrent_executions = 200 }
