@@ -37,7 +37,24 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.common import MEASURED, print_table
+from bench.common import MEASURED
+from bench.common import print_table as _print_table
+
+MARKDOWN = False  # --markdown: tables for docs/cost-and-scale.md
+
+
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, left: Sequence[int] = (0,)
+) -> None:
+    """bench.common's aligned table, or a Markdown table with --markdown."""
+    if not MARKDOWN:
+        _print_table(headers, rows, left=left)
+        return
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join("---" if i in left else "---:" for i in range(len(headers))) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
@@ -642,8 +659,8 @@ def limits(w: Workload, result: Estimate, settings: Settings) -> list[Limit]:
             "+1,000 execution environments every 10 s",
             "a launch that needs more than 1,000 new resize instances within 10 s: the rest "
             "get 429 until Lambda catches up",
-            "not adjustable: warm up a launch (pre-make renditions, PUT /images does) or "
-            "raise traffic gradually",
+            "not adjustable: ask for a launch's renditions ahead of it at a steady rate, or "
+            "let traffic rise gradually",
             "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html",
         ),
         Limit(
@@ -841,6 +858,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="measure the figures now (the benches' own pipelines) instead",
     )
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument(
         "--record",
         action="store_true",
@@ -857,6 +875,8 @@ def choose_figures(measure_now: bool) -> Figures:
 
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
+    global MARKDOWN
+    MARKDOWN = args.markdown
     custom = [args.images, args.views, args.uploads]
     if any(v is not None for v in custom) and not all(v is not None for v in custom):
         print("a workload of your own needs --images, --views and --uploads", file=sys.stderr)
