@@ -549,6 +549,23 @@ def test_api_gateway_errors_let_the_page_on_the_cdn_read_them(plans: Mapping[str
 
 
 @pytest.mark.terraform
+def test_runaway_protection_reaches_the_functions(plans: Mapping[str, Plan]) -> None:
+    # docs/cost-and-scale.md: prod caps (and reserves) resize at 200, dev reserves nothing (a
+    # new account's limit may be too low); every queue's event source runs at most 20.
+    for variant, plan in plans.items():
+        functions = {f["function_name"]: f for f in plan.resources("aws_lambda_function").values()}
+        resize = functions[f"imgsvc-{plan.stage}-resize"]["reserved_concurrent_executions"]
+        assert resize == (200 if plan.stage == "prod" else -1), variant
+        mappings = plan.resources("aws_lambda_event_source_mapping").values()
+        assert len(mappings) == 1 + len(effects.DEFAULT_EFFECTS), variant
+        for mapping in mappings:
+            assert [c["maximum_concurrency"] for c in mapping["scaling_config"]] == [20], variant
+        # Origin Shield is off by default in both stages (it costs more than it saves here).
+        for distribution in plan.resources("aws_cloudfront_distribution").values():
+            assert all(not o["origin_shield"] for o in distribution["origin"]), variant
+
+
+@pytest.mark.terraform
 def test_stack_tests_pass(terraform: Terraform, tmp_path: Path) -> None:
     # environments/stack/tests: the stack's validations, against mocked providers.
     directory = copy_infra(tmp_path) / "environments" / "stack"
