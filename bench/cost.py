@@ -647,7 +647,7 @@ def limits(w: Workload, result: Estimate, settings: Settings) -> list[Limit]:
             "1,000 (account) or functions.resize.reserved_concurrent_executions",
             f"{cold:,.0f} concurrent on average if every edge miss had to be made "
             f"({misses_per_s:,.0f} misses/s x {sec['resize'] * 1000:.0f} ms), after a launch or "
-            "a change that renames every rendition (avif_enabled); the first seconds are far "
+            "avif_enabled (a new URL for most renditions); the first seconds are far "
             "busier than the average (python -m bench simulate)",
             "make renditions before a launch; a reserved cap (prod: 200) turns the excess into "
             "429s instead of starving the account's other functions; Origin Shield barely "

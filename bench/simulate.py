@@ -23,8 +23,8 @@ The model:
   make of its own (S3 answers 403, CloudFront fails over to the function).
 - **Two days.** A *steady day*: the edges and Origin Shield remember yesterday's objects, and
   the renditions of today's uploads are the only ones missing from S3. A *cold launch*: empty
-  caches and nothing made yet (a launch, or a setting that renames every rendition such as
-  ``avif_enabled``).
+  caches and nothing made yet (a launch, or ``avif_enabled``, which gives most browsers a new
+  URL for every rendition).
 
 A Poisson stream's first request falls at an exponentially distributed time, and after it the
 edge serves the object from cache, so only first requests per edge are events. Objects popular
