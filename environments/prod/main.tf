@@ -52,8 +52,8 @@ module "stack" {
 
   # The resize function is capped at 200 concurrent instances: a cold cache after a big launch
   # then gets 429s for renditions (CloudFront caches none of them) instead of taking the
-  # account's other functions down with it. 200 is ~30x the large example site's busiest
-  # second on a steady day, and an eighth of its first second after a cold launch
+  # account's other functions down with it. 200 is over 60x the large example site's busiest
+  # second on a steady day, and under a third of its first second after a cold launch
   # (docs/cost-and-scale.md, `python -m bench simulate --cap N`). It also reserves them, so
   # the account needs a concurrency limit of at least 300 (AWS keeps 100 unreserved). The
   # queue consumers are capped by their event sources instead (functions.*.maximum_concurrency,
