@@ -113,7 +113,7 @@ destroy: build tf-config ## terraform destroy ENV (reads the built artifacts lik
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false $(TF_VAR_FILE)
 
-bench: install ## Resizer, GIF and cold-start benchmark (ratios against baselines, same run)
+bench: install ## Resizer, GIF and cold-start benchmark (ratios against baselines, same run), then the cost model and a day's traffic simulation from its figures
 	$(PY) -m bench
 
 clean: ## Remove build outputs (keeps the virtualenvs)

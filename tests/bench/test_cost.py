@@ -263,3 +263,19 @@ def test_every_price_names_its_source() -> None:
     for name, item in PRICES.items():
         assert item.get("source"), f"{name} has no source"
         assert "confirmed" in item, f"{name} does not say whether it was confirmed"
+
+
+def test_the_command_prints_every_workload_with_its_total(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench.__main__ import main as bench_main
+
+    assert bench_main(["cost", "--workload", "small", "--workload", "large"]) == 0
+    out = capsys.readouterr().out
+    small = cost.estimate(
+        cost.WORKLOADS[0], cost.load_prices("us-east-1"), cost.load_figures(), cost.stack_settings()
+    )
+    assert f"{small.total:,.2f}" in out
+    assert "\nmedium:" not in out
+    assert "No CloudFront flat-rate plan covers" in out  # the large site
+    assert "Lambda concurrent executions" in out

@@ -97,3 +97,21 @@ def test_a_steady_day_makes_only_the_missing_and_remembers_yesterday() -> None:
     assert steady["off"].makes == 0
     assert steady["off"].peak_concurrency == 0
     assert steady["off"].edge_misses < cold["off"].edge_misses
+
+
+def test_the_command_prints_both_days_with_and_without_origin_shield(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench.__main__ import main as bench_main
+
+    assert bench_main(["simulate", "--images", "1000", "--views", "1e6", "--uploads", "100"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    days = [(row[0], row[2]) for row in rows if row[:2] in (["steady", "day"], ["cold", "launch"])]
+    assert days == [("steady", "off"), ("steady", "on"), ("cold", "off"), ("cold", "on")]
+
+
+def test_the_command_refuses_a_zipf_exponent_out_of_range(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert simulate.main(["--zipf", "0"]) == 2
+    assert "zipf" in capsys.readouterr().err
