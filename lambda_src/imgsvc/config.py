@@ -36,6 +36,9 @@ MAX_RECEIVE_COUNT = "IMGSVC_MAX_RECEIVE_COUNT"
 CORS_ORIGINS = "IMGSVC_CORS_ORIGINS"
 AVIF_ENABLED = "IMGSVC_AVIF_ENABLED"
 LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+# imgsvc.metrics: the CloudWatch namespace (Powertools' own variable) and the Stage dimension.
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+STAGE = "IMGSVC_STAGE"
 
 # What one Lambda invocation can carry: 6 MB of payload, after base64 (4/3) and the event's
 # own headers, leaves about 4.5 MB of image on the API path. Larger files use direct uploads.
@@ -44,6 +47,8 @@ DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 DEFAULT_RENDITION_SIDES = (64, 100, 128, 200, 256, 400, 512, 800, 1024, 1600, 2048)
 DEFAULT_MAX_RECEIVE_COUNT = 5
+DEFAULT_METRICS_NAMESPACE = "imgsvc"
+DEFAULT_STAGE = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,8 @@ class Config:
     max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     cors_origins: tuple[str, ...] = ()
     avif_enabled: bool = False
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    stage: str = DEFAULT_STAGE
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -141,6 +148,8 @@ def from_env(env: Mapping[str, str]) -> Config:
         max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),
         cors_origins=_csv(env, CORS_ORIGINS),
         avif_enabled=_bool(env, AVIF_ENABLED),
+        metrics_namespace=env.get(METRICS_NAMESPACE, "").strip() or DEFAULT_METRICS_NAMESPACE,
+        stage=env.get(STAGE, "").strip() or DEFAULT_STAGE,
     )
 
 

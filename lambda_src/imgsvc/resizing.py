@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from imgsvc import aws, keys, renditions, service
+from imgsvc import aws, keys, metrics, renditions, service
 from imgsvc.errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
@@ -233,6 +233,7 @@ def _make(
     original = service.read_original(deps, record)
     rendition = renditions.render(original, size, fmt, max_pixels=deps.config.max_pixels)
     stored = renditions_store.put_new(key, rendition)
+    metrics.rendition_made(fmt.key, (time.perf_counter() - started) * 1000, len(stored.data))
     logger.info(
         "rendition made",
         extra={

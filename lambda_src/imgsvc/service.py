@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from imgsvc import edgecache, imaging, keys
+from imgsvc import edgecache, imaging, keys, metrics
 from imgsvc.errors import BadRequest, Conflict, NotFound
 from imgsvc.records import ImageVersion, Tombstone, now_rfc3339
 from imgsvc.repository import Repository, VersionTaken
@@ -152,6 +152,7 @@ def update_image(deps: Deps, image_id: str, upload: ImageUpload) -> ImageVersion
             try:
                 deps.repository.put_version(record)
             except VersionTaken:
+                metrics.version_conflict("update", retried=attempt + 1 < MAX_COMMIT_ATTEMPTS)
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 (jitter)
                 previous = latest(deps, image_id)
                 continue
@@ -176,11 +177,12 @@ def delete_image(deps: Deps, image_id: str) -> None:
     Stored versions stay in the versioned bucket (until noncurrent expiry) and in the replica.
     """
     previous = latest(deps, image_id)
-    for _ in range(MAX_COMMIT_ATTEMPTS):
+    for attempt in range(MAX_COMMIT_ATTEMPTS):
         try:
             deps.repository.put_tombstone(Tombstone(image_id, previous.version + 1, deps.clock()))
             break
         except VersionTaken:
+            metrics.version_conflict("delete", retried=attempt + 1 < MAX_COMMIT_ATTEMPTS)
             previous = latest(deps, image_id)
     else:
         raise Conflict(

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
+from imgsvc import metrics
 from imgsvc.errors import NotFound
 
 if TYPE_CHECKING:
@@ -85,9 +86,11 @@ class Storage:
         replica = self.replica_client
         if replica is not None and self.replica_bucket:
             if self._has(replica, self.replica_bucket, key, version_id):
+                metrics.replica_read()
                 return Location(replica, self.replica_bucket, key, version_id, replica=True)
             found = self._find_by_sha256(replica, self.replica_bucket, key, sha256)
             if found:
+                metrics.replica_read()
                 return Location(replica, self.replica_bucket, key, found, replica=True)
         raise NotFound(
             "The stored bytes of this version are no longer available.", code="content_not_found"

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from imgsvc import aws, imaging, keys, service
+from imgsvc import aws, imaging, keys, metrics, service
 from imgsvc.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from imgsvc.records import parse_rfc3339, rfc3339
 from imgsvc.repository import (
@@ -381,6 +381,7 @@ def _process(deps: Deps, box: Inbox, image_id: str) -> str:
 
 def _reject(deps: Deps, box: Inbox, image_id: str, exc: ServiceError) -> None:
     settled = deps.repository.mark_rejected(image_id, deps.clock(), exc.code, exc.message)
+    metrics.upload_rejected(exc.code)
     box.delete(keys.upload_key(image_id))
     logger.info(
         "upload rejected",
@@ -400,6 +401,7 @@ def _give_up(deps: Deps, image_id: str) -> None:
             "processing_failed",
             "The upload could not be processed; try again later with a new upload.",
         )
+        metrics.upload_rejected("processing_failed")
     except Exception:  # the original error is the one that matters
         logger.exception("could not record the failed upload", extra={"image_id": image_id})
 

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from imgsvc import service
+from imgsvc import metrics, service
 from imgsvc.handlers.http import (
     base_url,
     body_bytes,
@@ -26,6 +26,7 @@ from imgsvc.uploads_parsing import ImageUpload, parse_image_request
 from imgsvc.wiring import deps
 
 app = APIGatewayRestResolver(cors=cors_config())
+app.use(middlewares=[metrics.remember_route])
 register_error_handlers(app)
 
 
@@ -126,5 +127,8 @@ def get_upload(upload_id: str) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.function("api")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    metrics.request(response)
+    return response

@@ -9,6 +9,7 @@ mode runs all effects in one process, so it takes one handler per effect from
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -21,7 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from imgsvc import config, effects, gifs
+from imgsvc import config, effects, gifs, metrics
 from imgsvc.handlers.queue import final_attempt, s3_objects
 from imgsvc.logs import logger
 from imgsvc.wiring import deps
@@ -38,9 +39,16 @@ def _record(record: SQSRecord, *, effect: str) -> None:
     for obj in s3_objects(record.body):
         if not obj.created:
             continue  # deletes (delete markers, undone writes) need no GIF
-        outcome = gifs.handle_original(
-            found, store, effect, obj.key, obj.version_id, final_attempt=last
-        )
+        started = time.perf_counter()
+        try:
+            outcome = gifs.handle_original(
+                found, store, effect, obj.key, obj.version_id, final_attempt=last
+            )
+        except Exception:
+            if last:  # the failure marker is written: the GIF is failed for good
+                metrics.gif("failed", effect, (time.perf_counter() - started) * 1000)
+            raise
+        metrics.gif(outcome, effect, (time.perf_counter() - started) * 1000)
         logger.info("original event", extra={"effect": effect, "key": obj.key, "outcome": outcome})
 
 
@@ -65,6 +73,7 @@ def handler_for(effect: str) -> Handler:
     effects.get_effect(effect)
 
     @logger.inject_lambda_context
+    @metrics.function("effects")
     def handle(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         return process(event, context, effect)
 
@@ -72,6 +81,7 @@ def handler_for(effect: str) -> Handler:
 
 
 @logger.inject_lambda_context
+@metrics.function("effects")
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     effect = config.load().effect
     if not effect:

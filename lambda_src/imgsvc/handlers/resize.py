@@ -27,7 +27,7 @@ from aws_lambda_powertools.event_handler import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
-from imgsvc import resizing
+from imgsvc import metrics, resizing
 from imgsvc.errors import ServiceError, ServiceUnavailable, error_body
 from imgsvc.handlers.http import cors_config, json_response
 from imgsvc.logs import logger
@@ -90,6 +90,8 @@ def _register_error_handlers(app: ApiGatewayResolver) -> None:
 
 _register_error_handlers(api)
 _register_error_handlers(origin)
+api.use(middlewares=[metrics.remember_route])
+origin.use(middlewares=[metrics.remember_route])
 
 
 def cdn_base_url(stage_variables: dict[str, str] | None, cfg: Config) -> str:
@@ -169,8 +171,10 @@ def _is_function_url(event: dict[str, Any]) -> bool:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.function("resize")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Both event shapes carry ``requestContext.requestId``: one correlation id path."""
-    if _is_function_url(event):
-        return origin.resolve(event, context)
-    return api.resolve(event, context)
+    app = origin if _is_function_url(event) else api
+    response = app.resolve(event, context)
+    metrics.request(response)
+    return response

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from imgsvc import keys, uploads
+from imgsvc import keys, metrics, uploads
 from imgsvc.handlers.queue import final_attempt, s3_objects
 from imgsvc.logs import logger
 from imgsvc.wiring import deps
@@ -31,10 +31,13 @@ def _record(record: SQSRecord) -> None:
             logger.debug("event ignored", extra={"event": obj.event_name, "key": obj.key[:200]})
             continue
         outcome = uploads.process_upload(found, box, image_id, final_attempt=last)
+        if outcome == "processed":  # rejections are counted with their reason (uploads.py)
+            metrics.upload_processed()
         logger.info("upload event", extra={"image_id": image_id, "outcome": outcome})
 
 
 @logger.inject_lambda_context
+@metrics.function("uploads")
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     processor = BatchProcessor(
         event_type=EventType.SQS,
