@@ -6,6 +6,12 @@ start is the same for every function and is shown by the bare interpreter row.
 Target: each handler <= 1.25x ``import boto3``. The second table ranks each handler's direct
 imports by ``python -X importtime``: what to make lazy when a handler is over.
 ``IMGSVC_BENCH_COLDSTART_REPEAT`` sets the runs per module (default 9).
+
+The third table is what tracing would add (modules/function/README.md, "Tracing"): each
+handler's import with Powertools' ``Tracer()`` created as a traced function would create it,
+against the handler alone. ``LAMBDA_TASK_ROOT`` is set for those runs, or Tracer disables
+itself outside Lambda and measures nothing; creating it imports the X-Ray SDK and patches
+botocore.
 """
 
 from __future__ import annotations
@@ -48,6 +54,38 @@ def _environment() -> dict[str, str]:
 
 def _import_argv(module: str | None) -> list[str]:
     return [sys.executable, "-c", f"import {module}" if module else "pass"]
+
+
+TRACED = "; from aws_lambda_powertools import Tracer; Tracer(service='imgsvc')"
+
+
+def _traced_argv(module: str) -> list[str]:
+    """``module``'s import followed by a Tracer, as a traced handler module would create it."""
+    return [sys.executable, "-c", f"import {module}{TRACED}"]
+
+
+def tracer_times(
+    modules: Sequence[str], repeat: int, env: Mapping[str, str]
+) -> dict[str, tuple[float, float]]:
+    """Median wall ms of each handler import without and with ``Tracer()`` after it, in
+    Lambda's terms, the two interleaved in one round-robin so that load on the machine weighs
+    on both alike."""
+    traced_env = {**env, "LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "false"}
+    runs = [(module, traced) for module in modules for traced in (False, True)]
+    samples: dict[tuple[str, bool], list[float]] = {run: [] for run in runs}
+    for _ in range(max(1, repeat) + 1):  # the first round fills the OS file cache; dropped
+        for module, traced in runs:
+            start = time.perf_counter()
+            subprocess.run(
+                _traced_argv(module) if traced else _import_argv(module),
+                env=traced_env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            samples[(module, traced)].append((time.perf_counter() - start) * 1000.0)
+    medians = {run: statistics.median(values[1:]) for run, values in samples.items()}
+    return {module: (medians[(module, False)], medians[(module, True)]) for module in modules}
 
 
 def available(modules: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -145,3 +183,22 @@ def run() -> None:
         heavy = heaviest_imports(module, env)
         heavy_rows.append([module, ", ".join(f"{name} {ms:.0f}" for name, ms in heavy)])
     print_table(["module", "imports"], heavy_rows, left=(0, 1))
+
+    traced = tracer_times(present, REPEAT, env)
+    print(f"\nWith Powertools Tracer (X-Ray SDK, botocore patched), median of {REPEAT} runs, ms")
+    tracer_rows: list[list[object]] = []
+    for module in present:
+        plain, with_tracer = traced[module]
+        verdict = "ok" if with_tracer <= TARGET * baseline else f"over {TARGET}x"
+        tracer_rows.append(
+            [
+                f"import {module}",
+                plain,
+                with_tracer,
+                f"+{with_tracer - plain:.0f} ({ratio(with_tracer, plain)})",
+                ratio(with_tracer, baseline),
+                verdict,
+            ]
+        )
+    headers = ["process", "ms", "+ Tracer() ms", "Tracer adds", f"traced vs {BASELINE}", ""]
+    print_table(headers, tracer_rows)

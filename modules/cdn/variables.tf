@@ -233,6 +233,13 @@ variable "web_acl_arn" {
   }
 }
 
+variable "additional_metrics_enabled" {
+  description = "Turn on the distribution's additional CloudWatch metrics (cache hit rate, origin latency, error rate per status code), charged per metric: modules/monitoring's dashboard shows them."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags for every resource of the module that takes tags."
   type        = map(string)
