@@ -156,9 +156,9 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "tracing_enabled" {
-  description = "Active X-Ray tracing; adds the X-Ray write statement to the role."
+  description = "Active X-Ray tracing; adds the X-Ray write statement to the role. Off by default: see Tracing in the README."
   type        = bool
-  default     = true
+  default     = false
   nullable    = false
 }
 

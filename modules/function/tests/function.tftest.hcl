@@ -71,8 +71,8 @@ run "defaults_are_arm64_python312_traced_with_30_day_logs" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
-    error_message = "X-Ray tracing must be on by default."
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "PassThrough"
+    error_message = "X-Ray tracing must be off by default (README: Tracing)."
   }
 
   assert {
@@ -157,21 +157,30 @@ run "role_policy_is_least_privilege" {
   }
 }
 
-run "tracing_off_drops_the_xray_statement" {
+run "tracing_off_by_default_without_the_xray_statement" {
   command = plan
-
-  variables {
-    tracing_enabled = false
-  }
-
-  assert {
-    condition     = aws_lambda_function.this.tracing_config[0].mode == "PassThrough"
-    error_message = "tracing_enabled = false must turn active tracing off."
-  }
 
   assert {
     condition     = length([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "WriteTraces"]) == 0
     error_message = "Without tracing the role must not be allowed to write traces."
+  }
+}
+
+run "tracing_on_adds_the_xray_statement" {
+  command = plan
+
+  variables {
+    tracing_enabled = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
+    error_message = "tracing_enabled = true must turn active tracing on."
+  }
+
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "WriteTraces"]) == 1
+    error_message = "With tracing the role must be allowed to write traces."
   }
 }
 
