@@ -13,8 +13,9 @@ locals {
 module "stack" {
   source = "../stack"
   providers = {
-    aws         = aws
-    aws.replica = aws.replica
+    aws           = aws
+    aws.replica   = aws.replica
+    aws.us_east_1 = aws.us_east_1
   }
 
   name_prefix             = local.name_prefix
@@ -24,11 +25,12 @@ module "stack" {
   cdn_wait_for_deployment = var.cdn_wait_for_deployment
 
   # Per deployment, from dev.tfvars (variables.tf).
-  alarm_topic_arn = var.alarm_topic_arn
-  limits          = var.limits
-  cdn_domain      = var.cdn_domain
-  cdn_web_acl_arn = var.cdn_web_acl_arn
-  cdn_access_logs = var.cdn_access_logs
+  alarm_topic_arn     = var.alarm_topic_arn
+  cdn_alarm_topic_arn = var.cdn_alarm_topic_arn
+  limits              = var.limits
+  cdn_domain          = var.cdn_domain
+  cdn_web_acl_arn     = var.cdn_web_acl_arn
+  cdn_access_logs     = var.cdn_access_logs
 
   # The page served by `make run` may call the dev API too.
   cors_origins = ["http://127.0.0.1:8080", "http://localhost:8080"]

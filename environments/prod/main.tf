@@ -13,8 +13,9 @@ locals {
 module "stack" {
   source = "../stack"
   providers = {
-    aws         = aws
-    aws.replica = aws.replica
+    aws           = aws
+    aws.replica   = aws.replica
+    aws.us_east_1 = aws.us_east_1
   }
 
   name_prefix             = local.name_prefix
@@ -24,11 +25,12 @@ module "stack" {
   cdn_wait_for_deployment = var.cdn_wait_for_deployment
 
   # Per deployment, from prod.tfvars (variables.tf).
-  alarm_topic_arn = var.alarm_topic_arn
-  limits          = var.limits
-  cdn_domain      = var.cdn_domain
-  cdn_web_acl_arn = var.cdn_web_acl_arn
-  cdn_access_logs = var.cdn_access_logs
+  alarm_topic_arn     = var.alarm_topic_arn
+  cdn_alarm_topic_arn = var.cdn_alarm_topic_arn
+  limits              = var.limits
+  cdn_domain          = var.cdn_domain
+  cdn_web_acl_arn     = var.cdn_web_acl_arn
+  cdn_access_logs     = var.cdn_access_logs
 
   # An account setting (API Gateway's logging role): per deployment, in prod.tfvars.
   api_gateway_logging_role_enabled = var.api_gateway_logging_role_enabled

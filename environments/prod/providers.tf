@@ -6,6 +6,16 @@ provider "aws" {
   }
 }
 
+# CloudFront publishes its metrics in us-east-1: the CDN's alarm lives there.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 # The originals' replica lives here; the service reads it when the main region fails.
 provider "aws" {
   alias  = "replica"

@@ -25,6 +25,12 @@ variable "alarm_topic_arn" {
   default     = null
 }
 
+variable "cdn_alarm_topic_arn" {
+  description = "SNS topic in us-east-1 notified by the CDN's alarm (CloudFront's metrics are in us-east-1); null: it notifies nobody. Per deployment (prod.tfvars)."
+  type        = string
+  default     = null
+}
+
 variable "limits" {
   description = "The service's limits (max_pixels, max_body_bytes, max_upload_bytes, upload_url_expires); an unset one keeps lambda_src/imgsvc/config.py's default. Per deployment (prod.tfvars)."
   type = object({

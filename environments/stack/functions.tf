@@ -21,6 +21,10 @@ locals {
     IMGSVC_GIF_FRAME_MS      = tostring(var.gif_settings.frame_ms)
     IMGSVC_AVIF_ENABLED      = tostring(var.avif_enabled)
     POWERTOOLS_LOG_LEVEL     = var.log_level
+    # The service's metrics (lambda_src/imgsvc/metrics.py): namespace and Stage dimension,
+    # what monitoring.tf's dashboard searches for.
+    POWERTOOLS_METRICS_NAMESPACE = local.metrics_namespace
+    IMGSVC_STAGE                 = local.metrics_stage
     # Every function decodes images: api and uploads check new ones, resize and the effects
     # open the originals.
     IMGSVC_MAX_PIXELS = tostring(var.limits.max_pixels)

@@ -90,7 +90,9 @@ module "cdn" {
     region  = var.cdn_origin_shield.enabled ? coalesce(var.cdn_origin_shield.region, var.region) : null
   }
   wait_for_deployment = var.cdn_wait_for_deployment
-  force_destroy       = var.force_destroy
+  # Cache hit rate and origin latency on the dashboard (monitoring.tf).
+  additional_metrics_enabled = var.cdn_additional_metrics_enabled
+  force_destroy              = var.force_destroy
 
   # A domain of its own also raises the viewers' minimum TLS from 1.0 (CloudFront's default
   # certificate) to 1.2.

@@ -238,6 +238,40 @@ variable "alarm_topic_arn" {
   }
 }
 
+variable "cdn_alarm_topic_arn" {
+  description = "SNS topic in us-east-1 notified by the CDN's 5xx-rate alarm, which lives in us-east-1 with CloudFront's metrics. null: alarm_topic_arn when region is us-east-1, else the CDN alarm notifies nobody."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cdn_alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:us-east-1:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", coalesce(var.cdn_alarm_topic_arn, "x")))
+    error_message = "cdn_alarm_topic_arn must be null or a standard SNS topic ARN in us-east-1."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "When the stage's alarms fire (modules/monitoring: thresholds): function errors and throttles per period, the API's and the CDN's 5xx rates in percent, the age in seconds of a queue's oldest message, the period and how many periods in breach. An unset one keeps the module's default."
+  type = object({
+    function_errors            = optional(number)
+    function_throttles         = optional(number)
+    api_5xx_rate_percent       = optional(number)
+    min_api_requests           = optional(number)
+    cdn_5xx_rate_percent       = optional(number)
+    oldest_message_age_seconds = optional(number)
+    period_seconds             = optional(number)
+    evaluation_periods         = optional(number)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "cdn_additional_metrics_enabled" {
+  description = "Turn on CloudFront's additional metrics for the CDN (cache hit rate, origin latency; charged per metric), which the dashboard shows."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "limits" {
   description = "What the service accepts (lambda_src/imgsvc/config.py, whose defaults these are): max_pixels of an image (width x height, every GIF frame too), max_body_bytes of an image sent through the API (POST and PUT /images; at most 4500000, what a Lambda event holds after base64), max_upload_bytes of a direct upload (POST /uploads; the uploads function holds it in memory, so it must stay below functions.uploads.memory_size) and upload_url_expires, the seconds a direct upload's presigned form stays valid (at most 604800, SigV4's limit)."
   type = object({

@@ -6,7 +6,7 @@ terraform {
     aws = {
       source                = "hashicorp/aws"
       version               = ">= 5.100" # the stage roots' lock files pin the exact version
-      configuration_aliases = [aws.replica]
+      configuration_aliases = [aws.replica, aws.us_east_1]
     }
   }
 }

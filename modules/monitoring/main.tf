@@ -37,7 +37,7 @@ locals {
   # Built whether or not there is an API or a CDN (Terraform's conditionals cannot choose
   # between tuples of different shapes); the widgets are dropped below when there is none.
   api_dimensions = ["ApiName", try(var.api.name, ""), "Stage", try(var.api.stage, "")]
-  cdn_dimensions = ["DistributionId", coalesce(var.cdn_distribution_id, "none"), "Region", "Global"]
+  cdn_dimensions = ["DistributionId", try(var.cdn.distribution_id, ""), "Region", "Global"]
   function_keys  = sort(keys(var.functions))
   queue_keys     = sort(keys(var.queues))
 
@@ -200,7 +200,7 @@ locals {
     local.text,
     [for widget in local.api_widgets : widget if var.api != null],
     [for widget in local.function_widgets : widget if length(var.functions) > 0],
-    [for widget in local.cdn_widgets : widget if var.cdn_distribution_id != null],
+    [for widget in local.cdn_widgets : widget if var.cdn != null],
     [for widget in local.queue_widgets : widget if length(var.queues) > 0],
     local.custom_widgets,
   )
@@ -297,14 +297,14 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "cdn_5xx_rate" {
-  count    = var.cdn_distribution_id == null ? 0 : 1
+  count    = var.cdn == null ? 0 : 1
   provider = aws.us_east_1
 
   alarm_name          = "${var.name}-cdn-5xx-rate"
-  alarm_description   = "More than ${var.thresholds.cdn_5xx_rate_percent}% of the viewer requests to CloudFront distribution ${var.cdn_distribution_id} were answered 5xx. Runbook: docs/operations.md."
+  alarm_description   = "More than ${var.thresholds.cdn_5xx_rate_percent}% of the viewer requests to CloudFront distribution ${var.cdn.distribution_id} were answered 5xx. Runbook: docs/operations.md."
   namespace           = "AWS/CloudFront"
   metric_name         = "5xxErrorRate"
-  dimensions          = { DistributionId = var.cdn_distribution_id, Region = "Global" }
+  dimensions          = { DistributionId = var.cdn.distribution_id, Region = "Global" }
   statistic           = "Average"
   period              = local.period
   evaluation_periods  = var.thresholds.evaluation_periods

@@ -68,10 +68,12 @@ variable "queues" {
   default  = {}
 }
 
-variable "cdn_distribution_id" {
-  description = "ID of the CloudFront distribution; null leaves out the CDN's widgets and alarm. Cache hit rate and origin latency need the distribution's additional metrics (modules/cdn: additional_metrics_enabled)."
-  type        = string
-  default     = null
+variable "cdn" {
+  description = "The CloudFront distribution: its ID (an object, so that whether there is one is known at plan even when the ID is not). null leaves out the CDN's widgets and alarm. Cache hit rate and origin latency need the distribution's additional metrics (modules/cdn: additional_metrics_enabled)."
+  type = object({
+    distribution_id = string
+  })
+  default = null
 }
 
 variable "alarm_topic_arn" {

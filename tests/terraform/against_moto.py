@@ -79,7 +79,7 @@ def moto_server() -> Iterator[Moto]:
 
 
 def provider_override(endpoint: str) -> str:
-    """An override file for a stage root: both providers at ``endpoint``, a local backend."""
+    """An override file for a stage root: every provider at ``endpoint``, a local backend."""
     endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
 
     def provider(alias: str | None) -> str:
@@ -97,4 +97,4 @@ def provider_override(endpoint: str) -> str:
         )
 
     backend = 'terraform {\n  backend "local" {}\n}\n'
-    return f"{backend}\n{provider(None)}\n{provider('replica')}"
+    return f"{backend}\n{provider(None)}\n{provider('replica')}\n{provider('us_east_1')}"

@@ -86,18 +86,22 @@ def test_stage_roots_hold_only_what_is_per_stage() -> None:
         assert (directory / "terraform.tfvars.example").is_file(), stage
 
 
-def test_each_stage_calls_the_stack_once_with_both_providers() -> None:
+def test_each_stage_calls_the_stack_once_with_its_providers() -> None:
     for stage in STAGES:
         call = _stack_call(stage)
         assert call.name == "stack"
         assert hcl.string_literal(call.attributes["source"]) == "../stack"
         providers = " ".join(call.attributes["providers"].split())
-        assert providers == "{ aws = aws aws.replica = aws.replica }", stage
+        assert providers == (
+            "{ aws = aws aws.replica = aws.replica aws.us_east_1 = aws.us_east_1 }"
+        ), stage
         assert call.attributes["region"] == "local.region"
         assert call.attributes["replica_region"] == "local.replica_region"
         providers_tf = (ENVIRONMENTS / stage / "providers.tf").read_text()
         assert providers_tf.count("region = local.region") == 1, stage
         assert providers_tf.count("region = local.replica_region") == 1, stage
+        # CloudFront's metrics, so the CDN's alarm, are in us-east-1 whatever the stage's region.
+        assert providers_tf.count('region = "us-east-1"') == 1, stage
         main = (ENVIRONMENTS / stage / "main.tf").read_text()
         assert re.search(rf'^  name_prefix\s*=\s*"imgsvc-{stage}"$', main, re.M), stage
 
@@ -116,7 +120,14 @@ def test_every_stage_argument_is_a_stack_variable() -> None:
 
 # Set per run (-var) and per deployment (<stage>.tfvars): the stage roots' variables.
 PER_RUN = {"artifacts_dir", "cdn_wait_for_deployment"}
-PER_DEPLOYMENT = {"alarm_topic_arn", "limits", "cdn_domain", "cdn_web_acl_arn", "cdn_access_logs"}
+PER_DEPLOYMENT = {
+    "alarm_topic_arn",
+    "cdn_alarm_topic_arn",
+    "limits",
+    "cdn_domain",
+    "cdn_web_acl_arn",
+    "cdn_access_logs",
+}
 # Per deployment too, but each stage has a default of its own: the account's shape decides.
 ACCOUNT_SETTINGS = {"api_gateway_logging_role_enabled": "true"}
 
@@ -414,17 +425,60 @@ def test_the_alarm_topic_is_notified_by_every_alarm_of_the_stage(plans: Mapping[
         plan = plans[variant]
         topic = plan.variables()["alarm_topic_arn"]
         assert topic, f"{variant}: the example sets alarm_topic_arn"
+        cdn_topic = plan.variables()["cdn_alarm_topic_arn"]
+        assert cdn_topic, f"{variant}: the example sets cdn_alarm_topic_arn"
         alarms = plan.resources("aws_cloudwatch_metric_alarm")
-        # Both fan-outs: the GIF effects' queues and the direct uploads' queue.
-        for call in ("effects_fanout", "uploads_pipeline"):
+        # Both fan-outs (the GIF effects' queues, the direct uploads' queue) and the monitoring.
+        for call in ("effects_fanout", "uploads_pipeline", "monitoring"):
             assert any(a.startswith(f"module.stack.module.{call}.") for a in alarms), call
         for address, alarm in alarms.items():
-            assert alarm["alarm_actions"] == [topic], (variant, address)
-            assert alarm["ok_actions"] == [topic], (variant, address)
+            # The CDN's alarm is in us-east-1 and notifies the topic there.
+            expected = cdn_topic if ".cdn_5xx_rate[" in address else topic
+            assert alarm["alarm_actions"] == [expected], (variant, address)
+            assert alarm["ok_actions"] == [expected], (variant, address)
     # Without a topic the alarms still exist, notifying nobody (the stack's default).
     unset = plans["dev"].resources("aws_cloudwatch_metric_alarm")
     assert sorted(unset) == sorted(plans["dev-example"].resources("aws_cloudwatch_metric_alarm"))
     assert all(not a["alarm_actions"] and not a["ok_actions"] for a in unset.values())
+
+
+@pytest.mark.terraform
+def test_every_stage_has_its_dashboard_and_the_alarms_the_runbooks_name(
+    plans: Mapping[str, Plan],
+) -> None:
+    for variant, plan in plans.items():
+        prefix = f"imgsvc-{plan.stage}"
+        (dashboard,) = plan.resources("aws_cloudwatch_dashboard").values()
+        assert dashboard["dashboard_name"] == prefix, variant
+        names = {a["alarm_name"] for a in plan.resources("aws_cloudwatch_metric_alarm").values()}
+        queues = [f"originals-{effect}" for effect in effects.DEFAULT_EFFECTS] + ["uploads-uploads"]
+        expected = {
+            f"{prefix}-api-fn-errors",
+            f"{prefix}-api-fn-throttles",
+            f"{prefix}-resize-fn-errors",
+            f"{prefix}-resize-fn-throttles",
+            f"{prefix}-api-5xx-rate",
+            f"{prefix}-cdn-5xx-rate",
+            *(f"{prefix}-{queue}-oldest-message-age" for queue in queues),
+        }
+        assert expected <= names, (variant, sorted(expected - names))
+        # The fan-outs' own alarms stay (DLQ not empty, consumer errors and throttles).
+        assert f"{prefix}-uploads-uploads-dlq-not-empty" in names, variant
+        # Each queue alarm watches the queue it is named after, which the plan creates.
+        queue_names = {q["name"] for q in plan.resources("aws_sqs_queue").values()}
+        for alarm in plan.resources("aws_cloudwatch_metric_alarm").values():
+            if alarm["alarm_name"].endswith("-oldest-message-age"):
+                assert alarm["dimensions"]["QueueName"] in queue_names, alarm["alarm_name"]
+        # The dashboard searches the metrics the functions publish: same namespace and stage.
+        environments = plan.function_environments()
+        assert environments, variant
+        for variables in environments.values():
+            assert variables["IMGSVC_STAGE"] == prefix, variant
+            assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "imgsvc", variant
+        # CloudFront's additional metrics (cache hit rate, origin latency) are on.
+        (subscription,) = plan.resources("aws_cloudfront_monitoring_subscription").values()
+        config = subscription["monitoring_subscription"][0]["realtime_metrics_subscription_config"]
+        assert config[0]["realtime_metrics_subscription_status"] == "Enabled", variant
 
 
 # Which of the service's limits each function enforces (lambda_src/imgsvc: handlers/api.py and

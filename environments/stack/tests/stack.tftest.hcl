@@ -28,6 +28,10 @@ mock_provider "aws" {
   alias = "replica"
 }
 
+mock_provider "aws" {
+  alias = "us_east_1"
+}
+
 variables {
   name_prefix    = "imgsvc-test"
   region         = "eu-west-1"
@@ -43,8 +47,10 @@ run "plans_with_every_per_deployment_value" {
   command = plan
 
   variables {
-    alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:imgsvc-test-alarms"
-    limits          = { max_pixels = 20000000, max_body_bytes = 3000000, max_upload_bytes = 104857600, upload_url_expires = 900 }
+    alarm_topic_arn     = "arn:aws:sns:eu-west-1:123456789012:imgsvc-test-alarms"
+    cdn_alarm_topic_arn = "arn:aws:sns:us-east-1:123456789012:imgsvc-test-alarms"
+    alarm_thresholds    = { function_errors = 2, oldest_message_age_seconds = 300 }
+    limits              = { max_pixels = 20000000, max_body_bytes = 3000000, max_upload_bytes = 104857600, upload_url_expires = 900 }
     cdn_domain = {
       aliases             = ["images.example.com", "*.img.example.com"]
       acm_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
@@ -74,6 +80,16 @@ run "rejects_an_alarm_topic_in_another_region" {
   }
 
   expect_failures = [var.alarm_topic_arn]
+}
+
+run "rejects_a_cdn_alarm_topic_outside_us_east_1" {
+  command = plan
+
+  variables {
+    cdn_alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:imgsvc-test-alarms"
+  }
+
+  expect_failures = [var.cdn_alarm_topic_arn]
 }
 
 run "rejects_a_fifo_alarm_topic" {

@@ -21,8 +21,8 @@ variables {
     uploads     = "imgsvc-test-uploads"
     effect-zoom = "imgsvc-test-effect-zoom"
   }
-  alarmed_functions   = ["api", "resize"]
-  cdn_distribution_id = "E2TEST12345"
+  alarmed_functions = ["api", "resize"]
+  cdn               = { distribution_id = "E2TEST12345" }
   queues = {
     uploads-uploads = { name = "imgsvc-test-uploads-uploads", dlq_name = "imgsvc-test-uploads-uploads-dlq" }
     originals-zoom  = { name = "imgsvc-test-originals-zoom", dlq_name = "imgsvc-test-originals-zoom-dlq" }
@@ -200,8 +200,8 @@ run "without_api_or_cdn_their_widgets_and_alarms_are_left_out" {
   command = plan
 
   variables {
-    api                 = null
-    cdn_distribution_id = null
+    api = null
+    cdn = null
   }
 
   assert {

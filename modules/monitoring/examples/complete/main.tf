@@ -32,8 +32,8 @@ module "monitoring" {
     uploads     = "imgsvc-example-uploads"
     effect-zoom = "imgsvc-example-effect-zoom"
   }
-  alarmed_functions   = ["api", "resize"]
-  cdn_distribution_id = "E2EXAMPLE12345"
+  alarmed_functions = ["api", "resize"]
+  cdn               = { distribution_id = "E2EXAMPLE12345" }
   queues = {
     uploads-uploads = { name = "imgsvc-example-uploads-uploads", dlq_name = "imgsvc-example-uploads-uploads-dlq" }
     originals-zoom  = { name = "imgsvc-example-originals-zoom", dlq_name = "imgsvc-example-originals-zoom-dlq" }
