@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from imgsvc_local import metrics_view
 from imgsvc_local.service import LocalService
 
 
@@ -15,6 +16,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    metrics_view.install()  # the handlers' metrics as readable lines in this log
     port = int(os.environ.get("PORT", "8080"))
     service = LocalService(port=port, moto_port=int(os.environ.get("MOTO_PORT", "0")))
     try:
