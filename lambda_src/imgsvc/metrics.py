@@ -139,7 +139,8 @@ def emit(values: Mapping[str, tuple[float, str]], **dimensions: str) -> None:
         from aws_lambda_powertools.metrics import EphemeralMetrics
 
         cfg = config.load()
-        emf = EphemeralMetrics(namespace=cfg.metrics_namespace)
+        # service="": no "service" dimension from POWERTOOLS_SERVICE_NAME; the set is ours.
+        emf = EphemeralMetrics(namespace=cfg.metrics_namespace, service="")
         emf.add_dimension("Stage", cfg.stage)
         emf.add_dimension("Function", bounded(_function.get(), FUNCTIONS))
         for name, value in dimensions.items():

@@ -56,6 +56,8 @@ def allowed_values() -> dict[str, frozenset[str]]:
 def env(moto_aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setenv(config.STAGE, STAGE)
     monkeypatch.setenv(config.METRICS_NAMESPACE, NAMESPACE)
+    # Powertools would add a "service" dimension from it: the dimension sets stay the code's.
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "imgsvc")
     wiring.reset()
     return moto_aws
 
