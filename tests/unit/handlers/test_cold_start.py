@@ -18,8 +18,8 @@ from imgsvc_local import backend
 
 LAMBDA_SRC = Path(__file__).resolve().parents[3] / "lambda_src"
 # Never at import: boto3 (clients are made on first use), Pillow and zlib-ng (decoding happens
-# per request).
-ALWAYS_DEFERRED = ("boto3", "PIL", "zlib_ng")
+# per request), and never the X-Ray SDK (untraced: modules/function/README.md, Tracing).
+ALWAYS_DEFERRED = ("boto3", "PIL", "zlib_ng", "aws_xray_sdk")
 
 
 def loaded_by_import(module: str, watched: tuple[str, ...]) -> list[str]:
