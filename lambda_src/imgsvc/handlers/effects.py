@@ -33,14 +33,11 @@ Handler = Callable[[dict[str, Any], Any], PartialItemFailureResponse]
 
 def _record(record: SQSRecord, *, effect: str) -> None:
     found = deps()
-    store = gifs.store(found.config)
     last = final_attempt(record, found.config.max_receive_count)
     for obj in s3_objects(record.body):
         if not obj.created:
             continue  # deletes (delete markers, undone writes) need no GIF
-        outcome = gifs.handle_original(
-            found, store, effect, obj.key, obj.version_id, final_attempt=last
-        )
+        outcome = gifs.handle_original(found, effect, obj.key, obj.version_id, final_attempt=last)
         logger.info("original event", extra={"effect": effect, "key": obj.key, "outcome": outcome})
 
 
