@@ -212,7 +212,7 @@ class Repository:
             kwargs["ExclusiveStartKey"] = last
 
     def find_by_s3_version(
-        self, image_id: str, s3_version_id: str, *, floor: int, page_size: int = 16
+        self, image_id: str, s3_version_id: str, *, floor: int, page_size: int = 4
     ) -> ImageVersion | None:
         """The record pointing at ``s3_version_id``, looked for from version ``floor`` up, a
         page of ``page_size`` items at a time: what it reads depends on how many versions were

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from imgsvc import aws, config, effects, gifs, keys, service, storage, wiring
 from imgsvc.errors import BadRequest, NotFound, UnprocessableImage
 from imgsvc.handlers import bodies
 from imgsvc.image_requests import ImageUpload
-from imgsvc.records import ImageVersion, rfc3339
+from imgsvc.records import ImageVersion, parse_rfc3339, rfc3339
 from tests.support import imagegen
 
 
@@ -301,3 +302,113 @@ def test_status_of_unknown_deleted_and_malformed_ids(
     service.delete_image(deps, record.id)
     with pytest.raises(NotFound):
         status_body(deps, record.id)
+
+
+def test_a_pending_gif_is_failed_once_the_queues_retry_window_has_passed(
+    deps: service.Deps, store: storage.GifStore
+) -> None:
+    """Its consumer died on the last receive (no marker written), or its event never came."""
+    record = create(deps)
+    window = timedelta(seconds=deps.config.gif_retry_window)
+    committed = parse_rfc3339(record.created_at)
+
+    def at(moment: datetime) -> service.Deps:
+        return replace(deps, clock=lambda: rfc3339(moment))
+
+    within = gifs.status(at(committed + window), record.id)
+    assert set(within.states.values()) == {"pending"}
+    past = gifs.status(at(committed + window + timedelta(seconds=1)), record.id)
+    assert set(past.states.values()) == {"failed"}
+    gifs.make_effect(deps, record, "hue")  # a redriven message succeeds: ready wins
+    assert gifs.status(at(committed + 2 * window), record.id).states["hue"] == "ready"
+
+
+# --- the cost of one event ---------------------------------------------------------------------
+
+
+class _Counting:
+    """A boto3 client that counts its calls and the DynamoDB items they return."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls: Counter[str] = Counter()
+        self.items = 0
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.real, name)
+        if name in ("exceptions", "meta") or not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            answer = found(*args, **kwargs)
+            if name == "query":
+                self.items += len(answer.get("Items", []))
+            elif name == "get_item" and "Item" in answer:
+                self.items += 1
+            return answer
+
+        return call
+
+
+def event_cost(deps: service.Deps, record: ImageVersion) -> tuple[dict[str, int], int]:
+    """The calls (S3 and DynamoDB) and DynamoDB items one effect event reads to find its
+    version."""
+    s3 = _Counting(deps.originals.client)
+    table = _Counting(deps.repository.client)
+    counted = replace(
+        deps,
+        originals=replace(deps.originals, client=s3),
+        repository=replace(deps.repository, client=table),
+    )
+    assert gifs.find_version(counted, record.id, record.s3_version_id) == record
+    return {**s3.calls, **table.calls}, table.items
+
+
+def test_one_events_cost_does_not_grow_with_the_images_history(deps: service.Deps) -> None:
+    """Issue 16: find_version listed every version of the image for every event."""
+    young = create(deps)
+    young_latest = service.update_image(deps, young.id, ImageUpload(imagegen.png(8, 8)))
+    old = create(deps)
+    versions = [old]
+    for seed in range(40):
+        versions.append(
+            service.update_image(deps, old.id, ImageUpload(imagegen.png(8, 8, seed=seed)))
+        )
+    # The latest version (the usual event): one HEAD, one single-item query.
+    assert event_cost(deps, versions[-1]) == event_cost(deps, young_latest)
+    calls, items = event_cost(deps, versions[-1])
+    assert (calls, items) == ({"head_object": 1, "query": 1}, 1)
+    # An older version (a late or redriven event): one more query from its floor, one page.
+    calls, items = event_cost(deps, versions[1])
+    assert calls == {"head_object": 1, "query": 2}
+    assert items <= 1 + 4  # the latest, and a page from the floor: not the 41 versions
+
+
+def test_a_version_committed_above_its_floor_is_found(deps: service.Deps) -> None:
+    """A commit that lost races lands above the floor stored with its bytes."""
+    first = create(deps)
+    data = imagegen.png(12, 12)
+    s3_version = deps.originals.put(
+        first.key,
+        data,
+        content_type="image/png",
+        image_id=first.id,
+        sha256=hashlib.sha256(data).hexdigest(),
+        version_floor=2,
+    )
+    service.update_image(deps, first.id, ImageUpload(imagegen.png(9, 9)))  # took version 2
+    third = replace(first, version=3, s3_version_id=s3_version, sha256="0" * 64)
+    deps.repository.put_version(third)
+    assert gifs.find_version(deps, first.id, s3_version) == third
+
+
+def test_a_version_stored_without_a_floor_is_still_found(deps: service.Deps) -> None:
+    """Originals stored before the floor existed carry no ``version-floor``."""
+    first = create(deps)
+    data = imagegen.png(10, 10)
+    put = aws.s3().put_object(Bucket=deps.originals.bucket, Key=first.key, Body=data)
+    second = replace(first, version=2, s3_version_id=put["VersionId"])
+    deps.repository.put_version(second)
+    assert gifs.find_version(deps, first.id, put["VersionId"]) == second
+    assert gifs.find_version(deps, first.id, first.s3_version_id) == first

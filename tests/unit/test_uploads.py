@@ -492,3 +492,50 @@ def test_the_local_table_deletes_expired_tickets_by_ttl(deps: service.Deps) -> N
         "TimeToLiveStatus": "ENABLED",
         "AttributeName": TTL_ATTRIBUTE,
     }
+
+
+# --- an upload nobody settles ----------------------------------------------------------------
+
+
+def test_an_arrived_file_with_no_outcome_is_given_up_after_the_queues_retry_window(
+    deps: service.Deps, box: storage.Inbox
+) -> None:
+    """The uploads function died on the last receive (or the event never came)."""
+    issued = ticket(deps, box)
+    put_file(box, issued.id, imagegen.jpeg(32, 32))
+    arrived = box.arrived_at(keys.upload_key(issued.id))
+    assert arrived is not None
+    window = timedelta(seconds=deps.config.upload_retry_window)
+    assert status(at(deps, arrived + window), box, issued.id)["status"] == "pending"
+    body = status(at(deps, arrived + window + timedelta(seconds=1)), box, issued.id)
+    assert body["status"] == "rejected"
+    assert body["error"]["code"] == "processing_failed"
+    assert box.has(keys.upload_key(issued.id))  # kept for investigation and a redrive
+    # A redelivery still processes it: the give-up was not final.
+    assert upload_processing.process_upload(deps, issued.id) == "processed"
+    assert status(deps, box, issued.id) == {"id": issued.id, "status": "processed"}
+
+
+def test_a_given_up_upload_whose_image_was_committed_reads_processed(
+    deps: service.Deps, box: storage.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    data = imagegen.jpeg(32, 32)
+    put_file(box, issued.id, data)
+    service.create_image(deps, ImageUpload(data, name="a.jpg"), image_id=issued.id)
+    arrived = box.arrived_at(keys.upload_key(issued.id))
+    assert arrived is not None
+    late = at(deps, arrived + timedelta(seconds=deps.config.upload_retry_window + 1))
+    assert status(late, box, issued.id)["status"] == "processed"
+
+
+def test_a_given_up_upload_redelivered_with_bad_bytes_says_why(
+    deps: service.Deps, box: storage.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    put_file(box, issued.id, b"not an image at all")
+    upload_tickets.give_up(deps, issued.id)
+    assert upload_processing.process_upload(deps, issued.id) == "rejected"
+    body = status(deps, box, issued.id)
+    assert body["error"]["code"] == "not_an_image"  # the real reason replaces the give-up
+    assert not box.has(keys.upload_key(issued.id))
