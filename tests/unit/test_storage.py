@@ -3,8 +3,10 @@ fallback), and the one rule every store follows for a missing key."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,3 +178,27 @@ def test_a_missing_version_is_missing_in_moto_as_in_s3(storage: OriginalStore) -
         is None
     )
     assert storage.stored_version("originals/none", version) is None
+
+
+USE_CASES = ("gifs", "service", "resizing", "upload_tickets", "upload_processing")
+
+
+@pytest.mark.parametrize("module", USE_CASES)
+def test_no_use_case_reaches_a_boto3_client(module: str) -> None:
+    """The use cases call the stores and the repository; only those hold clients."""
+    source = (Path(layer.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    clients = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in ("client", "replica_client")
+    ]
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom | ast.Import)
+        for alias in node.names
+    } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert clients == [], f"{module}.py touches a client at lines {clients}"
+    # (Catching botocore's errors is fine: service.forget_at_edges logs an edge-cache failure.)
+    assert not imported & {"aws", "imgsvc.aws", "boto3"}, module
