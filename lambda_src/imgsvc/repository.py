@@ -212,19 +212,21 @@ class Repository:
             kwargs["ExclusiveStartKey"] = last
 
     def find_by_s3_version(
-        self, image_id: str, s3_version_id: str, *, floor: int, page_size: int = 4
+        self, image_id: str, s3_version_id: str, *, floor: int | None, page_size: int = 4
     ) -> ImageVersion | None:
         """The record pointing at ``s3_version_id``, looked for from version ``floor`` up, a
         page of ``page_size`` items at a time: what it reads depends on how many versions were
-        committed from ``floor`` on, not on how many came before."""
+        committed from ``floor`` on, not on how many came before. With no floor (an S3 version
+        stored before floors were recorded) every version is read, newest first."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "id = :id AND version >= :floor",
-            "ExpressionAttributeValues": {":id": _s(image_id), ":floor": _n(max(floor, 1))},
-            "ScanIndexForward": True,
+            "ExpressionAttributeValues": {":id": _s(image_id), ":floor": _n(max(floor or 1, 1))},
+            "ScanIndexForward": floor is not None,
             "ConsistentRead": True,
-            "Limit": page_size,
         }
+        if floor is not None:
+            kwargs["Limit"] = page_size
         while True:
             response = self.client.query(**kwargs)
             for item in response.get("Items", []):

@@ -121,8 +121,9 @@ class StoredVersion:
     """What S3 says about one S3 version of an original, without its bytes."""
 
     last_modified: datetime
-    # The lowest version number it can be committed as (1 for versions stored without it).
-    version_floor: int
+    # The lowest version number it can be committed as; None for versions stored before the
+    # floor was recorded.
+    version_floor: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,7 @@ class OriginalStore:
         floor = str(head.get("Metadata", {}).get(META_VERSION_FLOOR, ""))
         return StoredVersion(
             last_modified=head["LastModified"],
-            version_floor=int(floor) if floor.isascii() and floor.isdigit() else 1,
+            version_floor=int(floor) if floor.isascii() and floor.isdigit() else None,
         )
 
     def delete_version(self, key: str, version_id: str) -> None:

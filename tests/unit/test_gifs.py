@@ -408,6 +408,9 @@ def test_a_version_stored_without_a_floor_is_still_found(deps: service.Deps) -> 
     first = create(deps)
     data = imagegen.png(10, 10)
     put = aws.s3().put_object(Bucket=deps.originals.bucket, Key=first.key, Body=data)
+    legacy = deps.originals.stored_version(first.key, put["VersionId"])
+    assert legacy is not None
+    assert legacy.version_floor is None
     second = replace(first, version=2, s3_version_id=put["VersionId"])
     deps.repository.put_version(second)
     assert gifs.find_version(deps, first.id, put["VersionId"]) == second
