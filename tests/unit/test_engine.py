@@ -5,6 +5,7 @@ internals it relies on guarded by version."""
 from __future__ import annotations
 
 import io
+import re
 import struct
 from collections.abc import Callable
 
@@ -338,3 +339,18 @@ def test_the_memory_bound_counts_bytes_per_sample() -> None:
     assert refusal("inspect", full, max_pixels=max_pixels).code == "decode_too_large"
     assert imaging.inspect(half, max_pixels=max_pixels).width == 1000
     assert imaging.inspect(full, max_pixels=2 * max_pixels).width == 1000
+
+
+def test_every_code_the_engine_raises_is_listed_in_the_openapi_description() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    package = root / "lambda_src" / "imgsvc" / "imaging"
+    raised = {
+        match
+        for source in package.glob("*.py")
+        for match in re.findall(r'code="([a-z_]+)"', source.read_text())
+    }
+    spec = (root / "openapi.yaml").read_text()
+    assert raised >= {"too_many_scans", "too_many_chunks", "too_many_frames", "decode_too_large"}
+    assert {code for code in raised if f"`{code}`" not in spec} == set()
