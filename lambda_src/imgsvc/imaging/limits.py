@@ -54,9 +54,11 @@ DECODE_BYTES_PER_PIXEL: Final = 8
 # converts it to (palette to RGBA, 16-bit grey through 32-bit to 8-bit, bilevel to grey).
 _DECODED_BYTES: Final = {"1": 2, "L": 1, "P": 5, "I;16": 7, "I;16B": 7, "I;16L": 7, "I;16N": 7}
 _DEFAULT_DECODED_BYTES: Final = 4  # Pillow keeps every multi-band mode in 4 bytes a pixel
-# Pillow composes each frame of an animation after the first onto the whole canvas in RGBA
-# (4 bytes), keeping the previous canvas and the disposal's copy beside it.
-_ANIMATION_COPIES: Final = 3
+# Pillow composes each frame of a GIF after the first onto the whole canvas in RGBA (4 bytes),
+# keeping the previous canvas and the disposal's copy beside it; libwebp's animation decoder
+# keeps two canvases of its own beside Pillow's, from the first frame on. Measured: 3.2 (GIF)
+# and 3.9 (WebP) canvases of 4 bytes (tests/unit/test_decode_memory.py).
+_ANIMATION_COPIES: Final = 4
 
 
 def max_pieces(size: int) -> int:
@@ -115,7 +117,7 @@ def decode_bytes(found: Structure, mode: str, size: tuple[int, int], *, every_fr
         most_v = max(v for _, v in found.sampling)
         share = sum(h * v for h, v in found.sampling) / (most_h * most_v)
         cost += int(width * height * share * 2)
-    if every_frame and found.frames > 1:
+    if found.frames > 1 and (every_frame or found.fmt == "WEBP"):
         cost = max(cost, canvas * _DEFAULT_DECODED_BYTES * _ANIMATION_COPIES)
     return cost
 
