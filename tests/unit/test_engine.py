@@ -354,3 +354,12 @@ def test_every_code_the_engine_raises_is_listed_in_the_openapi_description() -> 
     spec = (root / "openapi.yaml").read_text()
     assert raised >= {"too_many_scans", "too_many_chunks", "too_many_frames", "decode_too_large"}
     assert {code for code in raised if f"`{code}`" not in spec} == set()
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_truncated_image_at_its_own_size_is_corrupt_image(entry: str) -> None:
+    # Asked for no smaller than it is, the image is not resampled: its decoding must still
+    # happen inside the engine, where a failure is corrupt_image.
+    broken = imagegen.truncated(imagegen.jpeg(48, 48), keep=0.2)
+
+    assert refusal(entry, broken).code == "corrupt_image"

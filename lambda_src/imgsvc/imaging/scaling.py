@@ -95,6 +95,7 @@ def scaled(data: bytes, target: Callable[[int, int], Target], *, max_pixels: int
         else:
             image = colour.eight_bit(image)  # decodes (the first frame of an animation)
             resized = resample(image, (out_w, out_h), box)
+        resized.load()  # a copy at its own size may still be the undecoded image: decode here
         del image, rows  # the decoded pixels are the largest buffer; free them now
         return colour.to_srgb(orientation.transpose(resized, turn), icc)
     except pngrows.CorruptPng as exc:
