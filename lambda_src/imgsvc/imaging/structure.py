@@ -99,6 +99,11 @@ def _jpeg(data: bytes, found: Structure, max_scans: int) -> None:
             ]
         elif marker == 0xDA:  # SOS: the scan's header, then its entropy-coded data
             found.scans += 1
+            if not found.progressive and segment[:1] and segment[0] >= len(found.sampling):
+                # A sequential JPEG whose first scan holds every component is decoded in that
+                # one pass (libjpeg refuses another SOS after it: JERR_EOI_EXPECTED), so its
+                # entropy-coded data, most of a photo's bytes, need not be walked.
+                return
             if found.scans > max_scans:
                 return
             following = _NEXT_MARKER.search(data, position)
