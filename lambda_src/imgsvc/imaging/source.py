@@ -47,7 +47,7 @@ def open_image(data: bytes, max_pixels: int, *, every_frame: bool = False) -> So
 
     Raises UnprocessableImage with the codes of :mod:`imgsvc.imaging.limits` or ``corrupt_image``.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     fmt = sniff(data)
     if fmt is None:
@@ -68,20 +68,19 @@ def open_image(data: bytes, max_pixels: int, *, every_frame: bool = False) -> So
             # Pillow warns above its own limit (ours is checked here) and raises at twice it.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[fmt])
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise limits.corrupt(fmt, "zero-sized image")
+        if width * height > max_pixels:
+            raise limits.too_many_pixels(
+                max_pixels, detail=f"{width}x{height}, {width * height:,} pixels"
+            )
+        # Pillow counts a GIF's frames by reading past each one: bounded by the pre-parse.
+        frames = int(getattr(image, "n_frames", 1)) if every_frame and fmt != "JPEG" else 1
     except Image.DecompressionBombError as exc:
         raise limits.too_many_pixels(max_pixels, detail=_bomb_pixels(exc)) from None
-    except UnidentifiedImageError as exc:
+    except DECODE_ERRORS as exc:  # UnidentifiedImageError included
         raise limits.corrupt(fmt, exc) from None
-    except DECODE_ERRORS as exc:
-        raise limits.corrupt(fmt, exc) from None
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise limits.corrupt(fmt, "zero-sized image")
-    if width * height > max_pixels:
-        raise limits.too_many_pixels(
-            max_pixels, detail=f"{width}x{height}, {width * height:,} pixels"
-        )
-    frames = int(getattr(image, "n_frames", 1)) if every_frame and fmt != "JPEG" else 1
     found.frames = max(found.frames, frames)
     limits.check_structure(found, len(data), max_pixels)  # Pillow's frame count, if higher
     limits.check_memory(
