@@ -77,6 +77,15 @@ def delete_image(image_id: str) -> Response[str]:
     return Response(status_code=204, body="")
 
 
+@app.post("/images/<image_id>/restore")
+def restore_image(image_id: str) -> Response[str]:
+    from imgsvc import restore
+
+    version = service.parse_version(app.current_event.get_query_string_value("version"))
+    record = restore.restore_image(deps(), image_id, version)
+    return json_response(200, record.public(base_url(app)))
+
+
 @app.get("/images/<image_id>/versions")
 def list_versions(image_id: str) -> Response[str]:
     records = service.list_versions(deps(), image_id)
