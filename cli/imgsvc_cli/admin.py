@@ -180,7 +180,10 @@ def _unsupported(exc: Exception) -> bool:
     if not isinstance(exc, ClientError):
         return False
     code = str(exc.response.get("Error", {}).get("Code", ""))
-    return code in _UNSUPPORTED_CODES or "not been implemented" in str(exc)
+    # AWS always names its error (InternalError, ...); botocore falls back to the bare HTTP
+    # status when the answer has no error code at all, as moto's server's 500 page for an
+    # action it does not implement.
+    return code in _UNSUPPORTED_CODES or code.isdigit() or "not been implemented" in str(exc)
 
 
 @aws_command

@@ -393,3 +393,23 @@ def test_effect_queue_names_are_the_terraform_and_local_mode_ones() -> None:
     assert (match["stack"], match["effect"]) == ("imgsvc-prod", "hue")
     assert admin.Aws("imgsvc-prod", None, None).table == "imgsvc-prod-images"
     assert Names("imgsvc-prod").table == "imgsvc-prod-images"
+
+
+def test_only_a_missing_move_task_falls_back_never_a_refusal() -> None:
+    from botocore.exceptions import ClientError
+
+    def error(code: str, status: int) -> ClientError:
+        response: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return ClientError(response, "StartMessageMoveTask")
+
+    assert admin._unsupported(NotImplementedError("moto in-process"))
+    assert admin._unsupported(error("500", 500))  # moto's server: a bare error page
+    assert admin._unsupported(error("InvalidAction", 400))
+    for refusal, status in (
+        ("AccessDenied", 403),
+        ("InternalError", 500),
+        ("RequestThrottled", 400),
+        ("AWS.SimpleQueueService.NonExistentQueue", 400),
+        ("UnsupportedOperation", 400),  # e.g. a FIFO queue: SQS itself refuses
+    ):
+        assert not admin._unsupported(error(refusal, status)), refusal
