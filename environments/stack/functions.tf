@@ -30,6 +30,7 @@ locals {
     IMGSVC_GIF_FRAMES        = tostring(var.gif_settings.frames)
     IMGSVC_GIF_FRAME_MS      = tostring(var.gif_settings.frame_ms)
     IMGSVC_AVIF_ENABLED      = tostring(var.avif_enabled)
+    IMGSVC_RENDITION_SIZES   = join(",", [for side in var.rendition_sides : tostring(side)])
     POWERTOOLS_LOG_LEVEL     = var.log_level
     # Every function decodes images: api and uploads check new ones, resize and the effects
     # open the originals.
