@@ -4,20 +4,23 @@ AWS-side repairs (backfill-gifs, redrive) against its moto, with its workers mak
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import requests
+from PIL import Image
 
 from imgsvc_cli.admin import StoredVersion, originals_event
 from imgsvc_local.backend import Names
-from tests.http.conftest import REPO, LocalMode
+from tests.http.conftest import REPO, LocalMode, start_local_mode, stop_local_mode
 from tests.http.support import assert_error, create
 from tests.support import imagegen
 
@@ -194,3 +197,33 @@ def test_redrive_puts_a_dead_lettered_event_back_and_the_effect_makes_it(
         QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
     )
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+# -- a new rendition size ---------------------------------------------------------------------
+
+
+def test_a_rendition_side_is_served_once_it_is_configured(
+    local_mode: LocalMode, tmp_path: Path
+) -> None:
+    # The default sides have no 333: the running service refuses it.
+    record = create(local_mode.url, imagegen.jpeg(640, 480, seed=11))
+    before = requests.get(
+        f"{local_mode.url}/resize/333x/{record['id']}", allow_redirects=False, timeout=60
+    )
+    assert_error(before, 400, "invalid_size")
+    # What `rendition_sides` sets in AWS (IMGSVC_RENDITION_SIZES, environments/stack).
+    mode = start_local_mode(tmp_path / "local-mode.log", IMGSVC_RENDITION_SIZES="256,333")
+    try:
+        added = create(mode.url, imagegen.jpeg(640, 480, seed=11))
+        redirect = requests.get(
+            f"{mode.url}/resize/333x/{added['id']}", allow_redirects=False, timeout=60
+        )
+        assert redirect.status_code == 302, redirect.text
+        served = requests.get(redirect.headers["Location"], timeout=60)
+        assert served.status_code == 200
+        assert Image.open(io.BytesIO(served.content)).size == (333, 250)
+        assert_error(
+            requests.get(f"{mode.url}/resize/400x/{added['id']}", timeout=60), 400, "invalid_size"
+        )
+    finally:
+        stop_local_mode(mode)
