@@ -100,6 +100,10 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
     Its cost does not grow with the image's history: one HEAD of the S3 version, the latest
     record, and the records from the S3 version's ``version-floor`` on (those committed while
     its own commit was being tried: a few, however many versions came before).
+
+    Of a deleted image, an S3 version whose floor is above the delete's version was stored
+    after it: a restore (:mod:`imgsvc.restore`), whose commit races the event like any new
+    version's. It is waited for; every other version of a deleted image has nothing to do.
     """
     stored = deps.originals.stored_version(keys.original_key(image_id), s3_version_id)
     if stored is None:
@@ -107,10 +111,11 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
     # Read after the S3 version: a commit between the HEAD and these reads is found now.
     latest = deps.repository.latest(image_id)
     if isinstance(latest, Tombstone):
-        return None
-    if isinstance(latest, ImageVersion) and latest.s3_version_id == s3_version_id:
+        if stored.version_floor is None or stored.version_floor <= latest.version:
+            return None
+    elif isinstance(latest, ImageVersion) and latest.s3_version_id == s3_version_id:
         return latest
-    if latest is not None:
+    elif latest is not None:
         found = deps.repository.find_by_s3_version(
             image_id, s3_version_id, floor=stored.version_floor
         )

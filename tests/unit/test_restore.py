@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from imgsvc import aws, restore, service, wiring
+from imgsvc import aws, gifs, restore, service, wiring
 from imgsvc.errors import BadRequest, Conflict, NotFound
 from imgsvc.records import Tombstone
 from imgsvc.repository import VersionTaken
@@ -159,3 +159,30 @@ def test_a_lost_race_is_409_and_removes_the_bytes_it_stored(
     assert caught.value.code == "restore_conflict"
     assert s3_versions(deps, first.id) == before
     assert isinstance(deps.repository.latest(first.id), Tombstone)
+
+
+def test_the_gif_event_of_a_restore_waits_for_its_commit_and_old_events_stay_dropped(
+    deps: service.Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = imagegen.jpeg(40, 30)
+    first = service.create_image(deps, upload(data))
+    service.delete_image(deps, first.id)
+    # The old version's event (a redelivery) is for a deleted image: nothing to do.
+    assert gifs.find_version(deps, first.id, first.s3_version_id) is None
+
+    # The restore's S3 version exists before its record: its event races the commit, as a new
+    # version's does. It must be retried, not dropped (its GIFs would never be made).
+    stored: list[str] = []
+    put = deps.storage.put
+
+    def put_and_remember(*args: object, **kwargs: object) -> str:
+        stored.append(put(*args, **kwargs))  # type: ignore[arg-type]
+        with pytest.raises(gifs.NotCommittedYet):
+            gifs.find_version(deps, first.id, stored[0])
+        return stored[0]
+
+    monkeypatch.setattr(type(deps.storage), "put", lambda self, *a, **k: put_and_remember(*a, **k))
+    restored = restore.restore_image(deps, first.id)
+    assert stored == [restored.s3_version_id]
+    assert gifs.find_version(deps, first.id, restored.s3_version_id) == restored
+    assert gifs.find_version(deps, first.id, first.s3_version_id) == first  # live again
