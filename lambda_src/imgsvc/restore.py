@@ -53,8 +53,13 @@ def restore_image(deps: Deps, image_id: str, version: int | None = None) -> Imag
             code="content_not_found",
         )
     key = keys.original_key(image_id)
-    s3_version = deps.storage.put(
-        key, data, content_type=source.content_type, image_id=image_id, sha256=source.sha256
+    s3_version = deps.originals.put(
+        key,
+        data,
+        content_type=source.content_type,
+        image_id=image_id,
+        sha256=source.sha256,
+        version_floor=latest.version + 1,  # a commit only ever lands above what was read
     )
     record = ImageVersion(
         id=image_id,
@@ -66,7 +71,7 @@ def restore_image(deps: Deps, image_id: str, version: int | None = None) -> Imag
         size=source.size,
         sha256=source.sha256,
         created_at=deps.clock(),
-        bucket=deps.storage.bucket,
+        bucket=deps.originals.bucket,
         key=key,
         s3_version_id=s3_version,
         image_created_at=source.image_created_at,
@@ -123,6 +128,6 @@ def _source(
 
 def _undo(deps: Deps, key: str, s3_version: str) -> None:
     try:
-        deps.storage.delete_version(key, s3_version)
+        deps.originals.delete_version(key, s3_version)
     except Exception:  # the original error matters more; an orphan version is only cost
         logger.exception("could not remove uncommitted S3 version", extra={"key": key})

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from imgsvc import aws, gifs, service, wiring
+from imgsvc import aws, service, wiring
 from imgsvc.handlers import effects as effects_handler
 from imgsvc.handlers.queue import s3_objects
-from imgsvc.uploads_parsing import ImageUpload
+from imgsvc.image_requests import ImageUpload
 from imgsvc_cli import admin
 from imgsvc_cli.main import EXIT_API, EXIT_OK, EXIT_USAGE, main
 from imgsvc_local.backend import Names
@@ -276,10 +276,9 @@ def test_backfill_queues_the_latest_live_versions_and_the_effect_makes_them(
     }
     response = consume("zoom", messages)
     assert response == {"batchItemFailures": []}
-    store = gifs.store(deps.config)
-    assert store.states(live, 1) == {"zoom": "ready"}
-    assert store.states(updated, 2) == {"zoom": "ready"}
-    assert store.states(updated, 1) == {}
+    assert deps.gifs.found(live, 1) == {"zoom": True}
+    assert deps.gifs.found(updated, 2) == {"zoom": True}
+    assert deps.gifs.found(updated, 1) == {}
 
 
 def test_backfill_of_one_image_every_version_and_dry_run(
@@ -319,7 +318,7 @@ def test_backfill_force_removes_existing_gifs_so_they_are_made_again(
     deps: service.Deps, moto_aws: dict[str, str]
 ) -> None:
     image_id = new_image(deps)
-    store = gifs.store(deps.config)
+    store = deps.gifs
     aws.s3().put_object(
         Bucket=store.bucket, Key=f"gifs/{image_id}/1/zoom.gif", Body=b"old gif bytes"
     )

@@ -9,9 +9,9 @@ import pytest
 
 from imgsvc import aws, gifs, restore, service, wiring
 from imgsvc.errors import BadRequest, Conflict, NotFound
+from imgsvc.image_requests import ImageUpload
 from imgsvc.records import Tombstone
 from imgsvc.repository import VersionTaken
-from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 
 UNKNOWN_ID = "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b"
@@ -28,7 +28,7 @@ def upload(data: bytes, name: str = "a.jpg", **metadata: str) -> ImageUpload:
 
 def s3_versions(deps: service.Deps, image_id: str) -> list[str]:
     listed = aws.s3().list_object_versions(
-        Bucket=deps.storage.bucket, Prefix=f"originals/{image_id}"
+        Bucket=deps.originals.bucket, Prefix=f"originals/{image_id}"
     )
     return [v["VersionId"] for v in listed.get("Versions", [])]
 
@@ -118,7 +118,7 @@ def test_a_version_that_holds_no_image_is_404_and_nothing_is_stored(deps: servic
 def test_bytes_gone_everywhere_are_404_and_the_image_stays_deleted(deps: service.Deps) -> None:
     first = service.create_image(deps, upload(imagegen.jpeg()))
     service.delete_image(deps, first.id)
-    deps.storage.delete_version(first.key, first.s3_version_id)  # expired, no replica copy
+    deps.originals.delete_version(first.key, first.s3_version_id)  # expired, no replica copy
     with pytest.raises(NotFound) as caught:
         restore.restore_image(deps, first.id)
     assert caught.value.code == "content_not_found"
@@ -137,7 +137,7 @@ def test_bytes_expired_in_the_main_bucket_come_from_the_replica(deps: service.De
         Metadata={"image-id": first.id, "sha256": first.sha256},
     )
     service.delete_image(deps, first.id)
-    deps.storage.delete_version(first.key, first.s3_version_id)
+    deps.originals.delete_version(first.key, first.s3_version_id)
     restored = restore.restore_image(deps, first.id)
     assert restored.sha256 == first.sha256
     assert stored_sha256(deps, first.id) == first.sha256
@@ -173,7 +173,7 @@ def test_the_gif_event_of_a_restore_waits_for_its_commit_and_old_events_stay_dro
     # The restore's S3 version exists before its record: its event races the commit, as a new
     # version's does. It must be retried, not dropped (its GIFs would never be made).
     stored: list[str] = []
-    put = deps.storage.put
+    put = deps.originals.put
 
     def put_and_remember(*args: object, **kwargs: object) -> str:
         stored.append(put(*args, **kwargs))  # type: ignore[arg-type]
@@ -181,7 +181,9 @@ def test_the_gif_event_of_a_restore_waits_for_its_commit_and_old_events_stay_dro
             gifs.find_version(deps, first.id, stored[0])
         return stored[0]
 
-    monkeypatch.setattr(type(deps.storage), "put", lambda self, *a, **k: put_and_remember(*a, **k))
+    monkeypatch.setattr(
+        type(deps.originals), "put", lambda self, *a, **k: put_and_remember(*a, **k)
+    )
     restored = restore.restore_image(deps, first.id)
     assert stored == [restored.s3_version_id]
     assert gifs.find_version(deps, first.id, restored.s3_version_id) == restored

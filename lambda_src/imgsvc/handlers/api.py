@@ -83,7 +83,7 @@ def restore_image(image_id: str) -> Response[str]:
 
     version = service.parse_version(app.current_event.get_query_string_value("version"))
     record = restore.restore_image(deps(), image_id, version)
-    return json_response(200, record.public(base_url(app)))
+    return json_response(200, image_body(record, base_url(app)))
 
 
 @app.get("/images/<image_id>/versions")
