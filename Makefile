@@ -26,7 +26,7 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(TF_RC)
 endif
 ENV_DIR := environments/$(ENV)
 
-.PHONY: constraints help install run test test-fast lint fmt build validate plan apply destroy bench clean browser-deps checkov-deps tf-config
+.PHONY: constraints help install run test test-fast lint fmt build validate plan apply destroy bench clean browser-deps checkov-deps tf-config rotate-api-key rollback rollback-build
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -89,7 +89,7 @@ STAGES := $(filter-out stack,$(notdir $(wildcard environments/*)))
 
 # The targets that take ENV check it, and its backend.hcl, while make reads this file: before
 # anything is built (`make build` takes minutes), and also under -n and -j.
-ifneq ($(filter plan apply destroy,$(MAKECMDGOALS)),)
+ifneq ($(filter plan apply destroy rotate-api-key rollback,$(MAKECMDGOALS)),)
 ifneq ($(words $(ENV)) $(words $(filter $(STAGES),$(ENV))),1 1)
 $(error ENV=$(ENV) is not a stage: use one of $(STAGES))
 endif
@@ -104,7 +104,7 @@ TF_VAR_FILE = $(if $(wildcard $(ENV_DIR)/$(ENV).tfvars),-var-file=$(ENV).tfvars)
 
 plan: build tf-config ## terraform plan for ENV (dev|prod); needs backend.hcl and AWS credentials
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false $(TF_VAR_FILE) -out=tfplan
+	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false $(TF_VAR_FILE) $(PLAN_ARGS) -out=tfplan
 
 apply: plan ## terraform apply the plan for ENV
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
@@ -112,6 +112,32 @@ apply: plan ## terraform apply the plan for ENV
 destroy: build tf-config ## terraform destroy ENV (reads the built artifacts like plan)
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false $(TF_VAR_FILE)
+
+# -- Repairs (docs/operations.md) ------------------------------------------------------------
+# Extra arguments for `terraform plan` (the targets below pass theirs through `make apply`).
+PLAN_ARGS ?=
+# The stage's API key, as the stage root -> environments/stack -> modules/api address it.
+API_KEY_ADDRESS := module.stack.module.api.aws_api_gateway_api_key.this[0]
+# `make rollback`: the release to go back to (a tag or commit), and where its artifacts go.
+REF ?=
+ROLLBACK_DIR ?= build/rollback/$(ENV)
+ROLLBACK_BUILD_ARGS ?=
+
+rotate-api-key: ## Replace ENV's API key (the old one stops working at once); print how to read the new one
+	$(MAKE) apply ENV=$(ENV) PLAN_ARGS="'-replace=$(API_KEY_ADDRESS)'"
+	@echo "The new key: terraform -chdir=$(ENV_DIR) output -raw api_key"
+
+# Builds are deterministic, so REF's sources give exactly the artifacts REF deployed.
+rollback-build: install ## Build the Lambda artifacts of git REF into ROLLBACK_DIR/dist
+	@test -n "$(REF)" || { echo "Name the release to go back to: REF=<tag or commit> (docs/operations.md)" >&2; exit 2; }
+	@git rev-parse --verify --quiet "$(REF)^{commit}" >/dev/null || { echo "REF=$(REF) is not a commit of this repository (git fetch --tags?)" >&2; exit 2; }
+	rm -rf "$(abspath $(ROLLBACK_DIR))" && mkdir -p "$(abspath $(ROLLBACK_DIR))/src"
+	git archive --format=tar "$(REF)" | tar -x -C "$(abspath $(ROLLBACK_DIR))/src"
+	$(PY) "$(abspath $(ROLLBACK_DIR))/src/build.py" --arch $(ARCH) --dist "$(abspath $(ROLLBACK_DIR))/dist" --wheel-dir "$(CURDIR)/build/wheels/rollback-$(ARCH)" $(ROLLBACK_BUILD_ARGS)
+	git rev-parse "$(REF)^{commit}" > "$(abspath $(ROLLBACK_DIR))/dist/REF"
+
+rollback: rollback-build ## Deploy the Lambda code of git REF to ENV (today's Terraform): make rollback ENV=prod REF=v1.2.0
+	$(MAKE) apply ENV=$(ENV) PLAN_ARGS="'-var=artifacts_dir=$(abspath $(ROLLBACK_DIR))/dist'"
 
 bench: install ## Resizer, GIF and cold-start benchmark (ratios against baselines, same run), then the cost model and a day's traffic simulation from its figures
 	$(PY) -m bench

@@ -15,7 +15,7 @@ Printed: median wall ms per image (rounds interleave the pipelines so load on th
 them alike), the ratios, peak RSS growth of one call in a fresh process (see bench/common.py for
 why RSS), and PSNR of each output against the un-encoded naive LANCZOS pixels (naive's own
 figure is then just its encoder's loss). A second table measures the encoder settings that
-renditions.py uses against their alternatives.
+imgsvc.renditions.encoding uses against their alternatives.
 
 Targets (issue): ours/vips <= 1.0 on JPEG, <= 1.5 on PNG; memory <= 1/4 of naive; PSNR within
 2 dB of naive. ``IMGSVC_BENCH_REPEAT`` sets the rounds of naive (default 7); ours and libvips,

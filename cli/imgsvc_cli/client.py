@@ -200,6 +200,11 @@ class Client:
                     progress(size)
         return digest.hexdigest(), size
 
+    def restore(self, image_id: str, version: int | None = None) -> Json:
+        """POST /images/{id}/restore: a deleted image (or ``version``) as the next version."""
+        params = {"version": version} if version is not None else None
+        return self._json("POST", f"/images/{_seg(image_id)}/restore", params=params)
+
     def gifs(self, image_id: str) -> Json:
         return self._json("GET", f"/images/{_seg(image_id)}/gifs")
 

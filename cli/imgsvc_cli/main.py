@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TextIO
 
+from imgsvc_cli import admin
 from imgsvc_cli.client import (
     DEFAULT_URL,
     ApiError,
@@ -490,6 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     delete = command("delete", cmd_delete, "delete an image")
     delete.add_argument("id", metavar="ID")
+
+    admin.register(commands, common, positive_int=_positive_int, seconds=_seconds)
     return parser
 
 
@@ -551,7 +554,7 @@ def main(
             f"(set --url or {ENV_URL})",
         )
         return EXIT_NETWORK
-    except CliError as exc:
+    except (CliError, admin.AdminError) as exc:
         out.error(exc.code, exc.message)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -7,6 +7,16 @@ locals {
   # Attempts at a queued message before it goes to the dead-letter queue. The consumers read
   # it too (IMGSVC_MAX_RECEIVE_COUNT): on the last attempt they record the failure first.
   max_receive_count = 5
+  # AWS recommends a queue's visibility timeout of 6x its function's timeout
+  # (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+  effects_visibility_timeout = 6 * local.sizing.effects.timeout
+  uploads_visibility_timeout = 6 * local.sizing.uploads.timeout
+  # How long a queue keeps retrying one event (every receive, each up to its visibility
+  # timeout), plus 16 minutes for the event's delivery and a racing commit. Past it the api
+  # reports a GIF or an upload still pending as given up: its consumer died on the last receive
+  # (a timeout or out of memory skips the code that records the failure) or the event never came.
+  gif_retry_window    = local.max_receive_count * local.effects_visibility_timeout + 960
+  upload_retry_window = local.max_receive_count * local.uploads_visibility_timeout + 960
 
   common_environment = {
     IMGSVC_TABLE_NAME        = module.table.table_name
@@ -20,6 +30,7 @@ locals {
     IMGSVC_GIF_FRAMES        = tostring(var.gif_settings.frames)
     IMGSVC_GIF_FRAME_MS      = tostring(var.gif_settings.frame_ms)
     IMGSVC_AVIF_ENABLED      = tostring(var.avif_enabled)
+    IMGSVC_RENDITION_SIZES   = join(",", [for side in var.rendition_sides : tostring(side)])
     POWERTOOLS_LOG_LEVEL     = var.log_level
     # The service's metrics (lambda_src/imgsvc/metrics.py): namespace and Stage dimension,
     # what monitoring.tf's dashboard searches for.
@@ -56,6 +67,9 @@ locals {
           IMGSVC_MAX_BODY_BYTES     = tostring(var.limits.max_body_bytes)
           IMGSVC_MAX_UPLOAD_BYTES   = tostring(var.limits.max_upload_bytes)
           IMGSVC_UPLOAD_URL_EXPIRES = tostring(var.limits.upload_url_expires)
+          # GET /images/{id}/gifs and GET /uploads/{id}: when pending has been given up on.
+          IMGSVC_GIF_RETRY_WINDOW    = tostring(local.gif_retry_window)
+          IMGSVC_UPLOAD_RETRY_WINDOW = tostring(local.upload_retry_window)
         }
       }
       uploads = {

@@ -149,7 +149,7 @@ module "effects_fanout" {
       function_name              = module.function["effect-${effect}"].function_name
       batch_size                 = 1
       max_receive_count          = local.max_receive_count
-      visibility_timeout_seconds = 6 * local.sizing.effects.timeout
+      visibility_timeout_seconds = local.effects_visibility_timeout
       maximum_concurrency        = local.sizing.effects.maximum_concurrency
     }
   }
@@ -169,7 +169,7 @@ module "uploads_pipeline" {
       function_name              = module.function["uploads"].function_name
       batch_size                 = 5
       max_receive_count          = local.max_receive_count
-      visibility_timeout_seconds = 6 * local.sizing.uploads.timeout
+      visibility_timeout_seconds = local.uploads_visibility_timeout
       maximum_concurrency        = local.sizing.uploads.maximum_concurrency
     }
   }

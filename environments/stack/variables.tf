@@ -87,6 +87,18 @@ variable "avif_enabled" {
   nullable    = false
 }
 
+variable "rendition_sides" {
+  description = "The sides (pixels) a rendition may have: /resize/{size} and the CDN's /r/... take WxH, Wx, xH and WxH-cover sizes of these only. Adding one is all it takes to serve it: renditions are made on their first request (docs/operations.md)."
+  type        = list(number)
+  default     = [64, 100, 128, 200, 256, 400, 512, 800, 1024, 1600, 2048]
+  nullable    = false
+
+  validation {
+    condition     = length(var.rendition_sides) > 0 && alltrue([for s in var.rendition_sides : s == floor(s) && s >= 1 && s <= 99999])
+    error_message = "rendition_sides must be whole numbers of pixels from 1 to 99999 (a size in a URL has at most 5 digits per side), at least one."
+  }
+}
+
 variable "cors_origins" {
   description = "Extra browser origins allowed to call the API and POST direct uploads (the CDN's own origin, which serves the web page, is always allowed). For example [\"http://127.0.0.1:8080\"] for a page served locally."
   type        = list(string)

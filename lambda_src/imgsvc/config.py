@@ -33,6 +33,11 @@ EFFECT = "IMGSVC_EFFECT"
 # The maxReceiveCount of the queue a consumer reads (its redrive policy): on that receive a
 # message is on its last attempt, and the consumer records the failure before the DLQ takes it.
 MAX_RECEIVE_COUNT = "IMGSVC_MAX_RECEIVE_COUNT"
+# How long (seconds) the effect queues and the uploads queue keep retrying one event: past it a
+# GIF or an upload still pending was given up on (its consumer died on the last receive, or the
+# event never came), and its status says so. Terraform sets each from its queue's settings.
+GIF_RETRY_WINDOW = "IMGSVC_GIF_RETRY_WINDOW"
+UPLOAD_RETRY_WINDOW = "IMGSVC_UPLOAD_RETRY_WINDOW"
 CORS_ORIGINS = "IMGSVC_CORS_ORIGINS"
 AVIF_ENABLED = "IMGSVC_AVIF_ENABLED"
 LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
@@ -49,6 +54,9 @@ DEFAULT_RENDITION_SIDES = (64, 100, 128, 200, 256, 400, 512, 800, 1024, 1600, 20
 DEFAULT_MAX_RECEIVE_COUNT = 5
 DEFAULT_METRICS_NAMESPACE = "imgsvc"
 DEFAULT_STAGE = "default"
+# With no setting: every receive of the default count with the 6 x 15-minute visibility timeout
+# AWS recommends for Lambda's longest timeout, plus 16 minutes for the event's delivery.
+DEFAULT_RETRY_WINDOW = DEFAULT_MAX_RECEIVE_COUNT * 6 * 900 + 960
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +87,8 @@ class Config:
     gif_effects: tuple[str, ...] = ()
     effect: str = ""
     max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
+    gif_retry_window: int = DEFAULT_RETRY_WINDOW
+    upload_retry_window: int = DEFAULT_RETRY_WINDOW
     cors_origins: tuple[str, ...] = ()
     avif_enabled: bool = False
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
@@ -146,6 +156,8 @@ def from_env(env: Mapping[str, str]) -> Config:
         gif_effects=_csv(env, GIF_EFFECTS),
         effect=env.get(EFFECT, ""),
         max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),
+        gif_retry_window=_int(env, GIF_RETRY_WINDOW, DEFAULT_RETRY_WINDOW),
+        upload_retry_window=_int(env, UPLOAD_RETRY_WINDOW, DEFAULT_RETRY_WINDOW),
         cors_origins=_csv(env, CORS_ORIGINS),
         avif_enabled=_bool(env, AVIF_ENABLED),
         metrics_namespace=env.get(METRICS_NAMESPACE, "").strip() or DEFAULT_METRICS_NAMESPACE,

@@ -16,16 +16,18 @@ Effects (``EFFECTS``; the default set is :data:`DEFAULT_EFFECTS`):
 - ``hue``: the colours go once round the colour wheel (HSV hue rotation; greys stay grey).
   Same size and aspect as the picture fitted in the box.
 
-How it stays fast (measured by ``bench/gifs.py``): a JPEG is decoded once, scaled while decoding
-(``Image.draft``) to just above what the effect needs; every frame is made from that small
-image. ``zoom`` and ``spin`` map all frames onto one palette (FASTOCTREE on the source, no
-dithering), which is smaller and steadier than a palette per frame: colours do not flicker and
-no frame carries its own colour table. ``hue`` quantizes once and only rotates the palette per
-frame. Consecutive identical frames are merged (their durations add up), as GIF writers do.
+How it stays fast (measured by ``bench/gifs.py``): the picture is decoded once, a JPEG scaled
+while decoding and a PNG band by band, to just above what the effect needs; every frame is made
+from that small image. ``zoom`` and ``spin`` map all frames onto one palette (FASTOCTREE on the
+source, no dithering), which is smaller and steadier than a palette per frame: colours do not
+flicker and no frame carries its own colour table. ``hue`` quantizes once and only rotates the
+palette per frame. Consecutive identical frames are merged (their durations add up), as GIF
+writers do.
 
-Input handling: EXIF orientation is applied, embedded ICC profiles (CMYK included) are converted
-to sRGB, the first frame of an animation is used. GIF has 1-bit transparency: pixels under 50%
-alpha become transparent, the others are composited over white.
+Input handling is the imaging engine's (:func:`imgsvc.imaging.scaled`, as for renditions): EXIF
+orientation is applied, embedded ICC profiles (CMYK included) are converted to sRGB, 16-bit and
+palette images become 8-bit RGB or RGBA, the first frame of an animation is used. GIF has 1-bit
+transparency: pixels under 50% alpha become transparent, the others are composited over white.
 
 Pillow is imported lazily so that importing this module (for ``EFFECTS``) costs nothing.
 """
@@ -34,16 +36,12 @@ from __future__ import annotations
 
 import io
 import math
-import struct
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from imgsvc.config import DEFAULT_MAX_PIXELS
-from imgsvc.errors import UnprocessableImage
-from imgsvc.imaging import ACCEPTED_FORMATS, sniff
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -300,115 +298,38 @@ def _unused_colour(colours: bytes) -> bytes:
 
 # --- decoding ------------------------------------------------------------------------------
 
-# Orientation values that swap width and height.
-_TRANSPOSED = frozenset({5, 6, 7, 8})
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
-
-
-def _corrupt(exc: BaseException) -> UnprocessableImage:
-    return UnprocessableImage(
-        f"The image is corrupt or truncated and cannot be decoded ({exc}).",
-        code="corrupt_image",
-    )
-
-
-def _too_many_pixels(detail: str, max_pixels: int) -> UnprocessableImage:
-    return UnprocessableImage(
-        f"The image is too large ({detail}): at most {max_pixels:,} pixels are accepted.",
-        code="too_many_pixels",
-    )
-
 
 def prepare(
     data: bytes, effect: Effect, box: int, *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> tuple[Image.Image, Layout]:
     """Decode ``data`` once into the RGB/RGBA ``work`` image ``effect`` renders from.
 
+    The imaging engine does the decoding (:func:`imgsvc.imaging.scaled`: limits, orientation,
+    colour, the first frame, a JPEG scaled while decoding); this keeps alpha only where some
+    pixel is not fully opaque.
+
     Raises UnprocessableImage: ``corrupt_image`` (not an accepted image, corrupt, truncated) or
-    ``too_many_pixels``.
+    a code of :mod:`imgsvc.imaging.limits` (``too_many_pixels``, ...).
     """
-    from PIL import Image
+    from imgsvc import imaging
 
-    fmt = sniff(data)
-    if fmt is None:
-        raise UnprocessableImage(
-            f"The bytes are not an image in an accepted format ({', '.join(ACCEPTED_FORMATS)}).",
-            code="corrupt_image",
-        )
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns above its own limit (ours is checked below) and raises at twice it.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[fmt])
-    except Image.DecompressionBombError as exc:
-        raise _too_many_pixels(str(exc), max_pixels) from None
-    except _DECODE_ERRORS as exc:
-        raise _corrupt(exc) from None
-    with image:
-        width, height = image.size
-        if width * height > max_pixels:
-            raise _too_many_pixels(f"{width}x{height}", max_pixels)
-        try:
-            return _decode(image, effect, box)
-        except _DECODE_ERRORS as exc:
-            raise _corrupt(exc) from None
+    layouts: list[Layout] = []
+
+    def target(width: int, height: int) -> imaging.Target:
+        layouts.append(effect.layout(width, height, box))
+        return imaging.Target(layouts[-1].work, layouts[-1].crop)
+
+    work = _rgb(imaging.scaled(data, target, max_pixels=max_pixels))
+    return work, layouts[-1]
 
 
-def _decode(image: Image.Image, effect: Effect, box: int) -> tuple[Image.Image, Layout]:
-    from PIL import ExifTags, Image, ImageOps
-
-    stored_w, stored_h = image.size
-    transposed = image.getexif().get(ExifTags.Base.Orientation, 1) in _TRANSPOSED
-    upright_w, upright_h = (stored_h, stored_w) if transposed else (stored_w, stored_h)
-    layout = effect.layout(upright_w, upright_h, box)
-    left, top, right, bottom = layout.crop
-    # The smallest decode that still has ``work`` pixels across the crop (JPEG only: it scales
-    # by 1/2, 1/4 or 1/8 while decoding, never below the size asked for).
-    need_w = math.ceil(layout.work[0] * upright_w / (right - left))
-    need_h = math.ceil(layout.work[1] * upright_h / (bottom - top))
-    image.draft(None, (need_h, need_w) if transposed else (need_w, need_h))
-    image.load()  # the first frame of an animation
-    upright = ImageOps.exif_transpose(image)
-    rgb = _to_srgb(upright)
-    scale_x, scale_y = rgb.width / upright_w, rgb.height / upright_h
-    region = (left * scale_x, top * scale_y, right * scale_x, bottom * scale_y)
-    if region == (0, 0, rgb.width, rgb.height) and rgb.size == layout.work:
-        return rgb, layout
-    work = rgb.resize(layout.work, Image.Resampling.LANCZOS, box=region, reducing_gap=3.0)
-    return work, layout
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """RGB, or RGBA if some pixel is not fully opaque, in sRGB (ICC profile applied if any)."""
-    from PIL import ImageCms
-
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        # 16-bit and 32-bit greyscale: scale to 8 bits (a plain convert would clip to white).
-        divisor = 256 if image.mode.startswith("I;16") else 1
-        image = image.convert("I").point(lambda level: level / divisor).convert("L")
-    alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-    target = "RGBA" if alpha else "RGB"
-    icc = image.info.get("icc_profile")
-    converted: Image.Image | None = None
-    if icc and image.mode in ("RGB", "RGBA", "CMYK", "L"):
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            converted = ImageCms.profileToProfile(
-                image,
-                source,
-                ImageCms.createProfile("sRGB"),
-                renderingIntent=ImageCms.Intent.PERCEPTUAL,
-                outputMode=target if image.mode != "L" or not alpha else "RGB",
-            )
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            converted = None  # a broken profile is no reason to refuse the picture
-    if converted is None or converted.mode != target:
-        converted = image.convert(target)
-    if target == "RGBA":
-        low, _ = converted.getchannel("A").getextrema()
-        if isinstance(low, (int, float)) and low >= 255:
-            return converted.convert("RGB")
-    return converted
+def _rgb(image: Image.Image) -> Image.Image:
+    """RGB, or RGBA if some pixel is not fully opaque."""
+    if image.mode in ("RGBA", "LA"):
+        low, _ = image.getchannel("A").getextrema()
+        if isinstance(low, int) and low < 255:
+            return image.convert("RGBA") if image.mode != "RGBA" else image
+    return image.convert("RGB") if image.mode != "RGB" else image
 
 
 # --- the GIF ---------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Animated-GIF effects of every new image version: which version an originals event is about,
-making one effect's GIF exactly once, and what ``GET /images/<id>/gifs`` reports.
+making one effect's GIF exactly once, and the status ``GET /images/<id>/gifs`` reports.
 
 Every new version (API or direct upload) is a new S3 version of ``originals/<id>``; its create
 event reaches one queue per effect (S3 -> SNS -> SQS). The consumer of effect ``e``:
 
-1. finds the version number: the record whose ``s3_version_id`` is the event's ``versionId``.
+1. finds the version number: the record whose ``s3_version_id`` is the event's ``versionId``,
+   looked up from the S3 version's ``version-floor`` metadata (the lowest number it can be
+   committed as), so one event reads a few records however many versions the image has.
    No record yet but the S3 version exists: the commit is racing the event, retry later
    (:class:`NotCommittedYet`). The S3 version is gone: an undone write, nothing to do. Still
    no record :data:`ABANDONED_AFTER` it was stored: an abandoned write, nothing to do.
@@ -16,27 +18,24 @@ Failure is recorded durably as a small JSON marker ``gifs/<id>/<version>/<e>.fai
 (``{"code", "message"}``), written when the original cannot be made into a GIF (corrupt, over
 the pixel limit, its bytes gone) or on the last receive before the queue's DLQ takes the
 message. The status of an effect is ``ready`` if the GIF exists (it wins over a marker: a
-redriven message may succeed later), else ``failed`` if the marker exists, else ``pending``.
-One ListObjectsV2 on ``gifs/<id>/<version>/`` answers for every effect.
+redriven message may succeed later), else ``failed`` if the marker exists, or if the effect
+queues' whole retry window (``Config.gif_retry_window``) has passed since the version was
+committed (its consumer was killed on the last receive, or the event never came), else
+``pending``. One ListObjectsV2 on ``gifs/<id>/<version>/`` answers for every effect.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from imgsvc import aws, effects, keys, service
+from imgsvc import effects, keys, service
 from imgsvc.errors import NotFound, UnprocessableImage
 from imgsvc.records import ImageVersion, Tombstone, parse_rfc3339
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.client import S3Client
-
     from imgsvc.config import Config
     from imgsvc.service import Deps
 
@@ -45,11 +44,6 @@ logger = logging.getLogger(__name__)
 READY = "ready"
 FAILED = "failed"
 PENDING = "pending"
-# Versioned keys never change: browsers and the CDN may keep them for a year without asking.
-GIF_CACHE_CONTROL = "public, max-age=31536000, immutable"
-FAILED_SUFFIX = ".failed"
-GIF_SUFFIX = ".gif"
-_MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound", "InvalidArgument"}
 # An original's S3 version still without a record this long after it was stored was abandoned:
 # the writer (the api or uploads function) stopped between storing and committing. Lambda ends
 # every invocation within 15 minutes; the effect queues redeliver for longer than that
@@ -61,6 +55,14 @@ class NotCommittedYet(Exception):
     """The S3 version exists but no record points at it yet: retry the message later."""
 
 
+@dataclass(frozen=True, slots=True)
+class GifStatus:
+    """The GIFs of the latest version of an image: effect -> ready, failed or pending."""
+
+    record: ImageVersion
+    states: dict[str, str]
+
+
 def configured_effects(cfg: Config) -> tuple[str, ...]:
     """The effects every version gets (``IMGSVC_GIF_EFFECTS``; default DEFAULT_EFFECTS)."""
     names = cfg.gif_effects or effects.DEFAULT_EFFECTS
@@ -69,96 +71,23 @@ def configured_effects(cfg: Config) -> tuple[str, ...]:
     return names
 
 
-def failure_key(image_id: str, version: int, effect: str) -> str:
-    return f"{keys.GIFS_PREFIX}{image_id}/{version}/{effect}{FAILED_SUFFIX}"
-
-
-def _missing(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code", "") in _MISSING
-
-
-@dataclass(frozen=True, slots=True)
-class GifStore:
-    """GIFs and failure markers in the renditions bucket."""
-
-    client: S3Client
-    bucket: str
-
-    def states(self, image_id: str, version: int) -> dict[str, str]:
-        """effect -> ``ready`` or ``failed`` for what exists of this version (one list call)."""
-        prefix = f"{keys.GIFS_PREFIX}{image_id}/{version}/"
-        found: dict[str, str] = {}
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                name = item.get("Key", "")[len(prefix) :]
-                if name.endswith(GIF_SUFFIX):
-                    found[name[: -len(GIF_SUFFIX)]] = READY
-                elif name.endswith(FAILED_SUFFIX):
-                    found.setdefault(name[: -len(FAILED_SUFFIX)], FAILED)
-        return found
-
-    def has_gif(self, image_id: str, version: int, effect: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=keys.gif_key(image_id, version, effect))
-        except ClientError as exc:
-            if _missing(exc):
-                return False
-            raise
-        return True
-
-    def put_gif(self, record: ImageVersion, effect: str, gif: effects.Gif) -> str:
-        key = keys.gif_key(record.id, record.version, effect)
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=gif.data,
-            ContentType=effects.CONTENT_TYPE,
-            CacheControl=GIF_CACHE_CONTROL,
-            Metadata={"source-sha256": record.sha256, "frames": str(gif.frames)},
-        )
-        return key
-
-    def put_failure(
-        self, image_id: str, version: int, effect: str, code: str, message: str
-    ) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=failure_key(image_id, version, effect),
-            Body=json.dumps({"code": code, "message": message}).encode(),
-            ContentType="application/json",
-            CacheControl="no-store",
-        )
-
-    def remove(self, image_id: str, version: int, effect: str) -> None:
-        """Delete ``effect``'s GIF and failure marker of this version (absent ones are fine)."""
-        for key in (
-            keys.gif_key(image_id, version, effect),
-            failure_key(image_id, version, effect),
-        ):
-            self.client.delete_object(Bucket=self.bucket, Key=key)
-
-
-def store(cfg: Config) -> GifStore:
-    return GifStore(aws.s3(), cfg.renditions_bucket)
-
-
 # --- GET /images/<id>/gifs -------------------------------------------------------------------
 
 
-def status(deps: Deps, gifs: GifStore, image_id: str) -> dict[str, Any]:
-    """The ``Gifs`` response of openapi.yaml for the latest version of a live image."""
-    cfg = deps.config
+def status(deps: Deps, image_id: str) -> GifStatus:
+    """The state of every configured effect for the latest version of a live image."""
     record = service.latest(deps, image_id)
-    states = gifs.states(record.id, record.version)
-    body: dict[str, Any] = {}
-    for name in configured_effects(cfg):
-        state = states.get(name, PENDING)
-        entry: dict[str, str] = {"status": state}
-        if state == READY:
-            entry["url"] = f"{cfg.cdn_base_url}/{keys.gif_key(record.id, record.version, name)}"
-        body[name] = entry
-    return {"id": record.id, "version": record.version, "effects": body}
+    found = deps.gifs.found(record.id, record.version)
+    given_up = parse_rfc3339(deps.clock()) > parse_rfc3339(record.created_at) + timedelta(
+        seconds=deps.config.gif_retry_window
+    )
+    states: dict[str, str] = {}
+    for name in configured_effects(deps.config):
+        if name in found:
+            states[name] = READY if found[name] else FAILED
+        else:
+            states[name] = FAILED if given_up else PENDING
+    return GifStatus(record, states)
 
 
 # --- the consumer ----------------------------------------------------------------------------
@@ -166,26 +95,33 @@ def status(deps: Deps, gifs: GifStore, image_id: str) -> dict[str, Any]:
 
 def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion | None:
     """The record of the S3 version an event is about; None if there is nothing to do (the
-    write was undone, or the image is deleted). Raises NotCommittedYet while the commit races."""
-    records = list(deps.repository.versions(image_id))
-    if records and isinstance(records[0], Tombstone):
-        return None
-    for record in records:
-        if isinstance(record, ImageVersion) and record.s3_version_id == s3_version_id:
-            return record
-    try:
-        head = deps.storage.client.head_object(
-            Bucket=deps.storage.bucket, Key=keys.original_key(image_id), VersionId=s3_version_id
-        )
-    except ClientError as exc:
-        if _missing(exc):
+    write was undone, or the image is deleted). Raises NotCommittedYet while the commit races.
+
+    Its cost does not grow with the image's history: one HEAD of the S3 version, the latest
+    record, and the records from the S3 version's ``version-floor`` on (those committed while
+    its own commit was being tried: a few, however many versions came before).
+
+    Of a deleted image, an S3 version whose floor is above the delete's version was stored
+    after it: a restore (:mod:`imgsvc.restore`), whose commit races the event like any new
+    version's. It is waited for; every other version of a deleted image has nothing to do.
+    """
+    stored = deps.originals.stored_version(keys.original_key(image_id), s3_version_id)
+    if stored is None:
+        return None  # removed again: the write was undone (its commit failed)
+    # Read after the S3 version: a commit between the HEAD and these reads is found now.
+    latest = deps.repository.latest(image_id)
+    if isinstance(latest, Tombstone):
+        if stored.version_floor is None or stored.version_floor <= latest.version:
             return None
-        raise
-    # Checked after the S3 version: a commit between the query and the head is found now.
-    for record in deps.repository.versions(image_id):
-        if isinstance(record, ImageVersion) and record.s3_version_id == s3_version_id:
-            return record
-    age = parse_rfc3339(deps.clock()) - head["LastModified"]
+    elif isinstance(latest, ImageVersion) and latest.s3_version_id == s3_version_id:
+        return latest
+    elif latest is not None:
+        found = deps.repository.find_by_s3_version(
+            image_id, s3_version_id, floor=stored.version_floor
+        )
+        if found is not None:
+            return found
+    age = parse_rfc3339(deps.clock()) - stored.last_modified
     if age > ABANDONED_AFTER:
         # No writer runs this long: it stopped between storing and committing (a timeout or an
         # out-of-memory end skips service._undo). Retrying until the DLQ would only raise alarms.
@@ -201,10 +137,11 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
     raise NotCommittedYet(f"{image_id} S3 version {s3_version_id} has no record yet")
 
 
-def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -> str:
+def make_effect(deps: Deps, record: ImageVersion, effect: str) -> str:
     """Write ``effect``'s GIF of ``record`` unless it exists; returns ``exists``, ``made``,
     ``failed`` (the original cannot be made into a GIF: a marker records why) or ``dropped``
     (the image was deleted meanwhile: what was written is removed again)."""
+    gifs = deps.gifs
     if gifs.has_gif(record.id, record.version, effect):
         return "exists"
     cfg = deps.config
@@ -222,7 +159,14 @@ def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -
         gifs.put_failure(record.id, record.version, effect, exc.code, exc.message)
         outcome, extra = "failed", {"code": exc.code}
     else:
-        key = gifs.put_gif(record, effect, gif)
+        key = gifs.put_gif(
+            record.id,
+            record.version,
+            effect,
+            gif.data,
+            source_sha256=record.sha256,
+            frames=gif.frames,
+        )
         outcome, extra = "made", {"key": key, "bytes": len(gif.data), "frames": gif.frames}
     if not isinstance(deps.repository.latest(record.id), ImageVersion):
         # Deleted while the GIF was made: the delete's purge (service.purge_derivatives) ran
@@ -241,7 +185,6 @@ def make_effect(deps: Deps, gifs: GifStore, record: ImageVersion, effect: str) -
 
 def handle_original(
     deps: Deps,
-    gifs: GifStore,
     effect: str,
     key: str,
     s3_version_id: str | None,
@@ -251,7 +194,9 @@ def handle_original(
     """One originals-bucket create event for ``effect``; returns what happened (for logs).
 
     Raises (so the message is retried) on anything worth retrying; on the ``final_attempt``
-    a failure marker is written first, so the status says ``failed`` once the DLQ has it.
+    a failure marker is written first, so the status says ``failed`` once the DLQ has it. A
+    function killed on that receive writes none: :func:`status` says ``failed`` once the retry
+    window has passed.
     """
     image_id = keys.id_from_key(key, keys.ORIGINALS_PREFIX)
     if image_id is None or not s3_version_id:
@@ -261,16 +206,16 @@ def handle_original(
     if record is None:
         return "dropped"
     try:
-        return make_effect(deps, gifs, record, effect)
+        return make_effect(deps, record, effect)
     except Exception:
         if final_attempt:
-            _record_failure(gifs, record, effect)
+            _record_failure(deps, record, effect)
         raise
 
 
-def _record_failure(gifs: GifStore, record: ImageVersion, effect: str) -> None:
+def _record_failure(deps: Deps, record: ImageVersion, effect: str) -> None:
     try:
-        gifs.put_failure(
+        deps.gifs.put_failure(
             record.id,
             record.version,
             effect,

@@ -62,11 +62,13 @@ UNMATCHED = "unmatched"
 FORMATS = frozenset({"original", "webp", "avif"})
 OPERATIONS = frozenset({"update", "delete"})
 # Why a direct upload is refused: the codes of the checks an uploaded file goes through
-# (imgsvc.imaging, imgsvc.uploads), and processing_failed when the queue gave up on it.
+# (imgsvc.imaging, imgsvc.upload_processing), and processing_failed when the queue's retry
+# window passed without an outcome (imgsvc.upload_tickets.give_up).
 REJECT_REASONS = frozenset(
     {
         "bad_request",
         "corrupt_image",
+        "decode_too_large",
         "empty_body",
         "format_not_accepted",
         "image_too_large",
@@ -76,7 +78,10 @@ REJECT_REASONS = frozenset(
         "not_an_image",
         "payload_too_large",
         "processing_failed",
+        "too_many_chunks",
+        "too_many_frames",
         "too_many_pixels",
+        "too_many_scans",
         "unprocessable_image",
         "unsupported_content_type",
         "unsupported_media_type",
@@ -94,6 +99,7 @@ ROUTES = frozenset(
         "/images/{image_id}/versions/{version}",
         "/images/{image_id}/content",
         "/images/{image_id}/gifs",
+        "/images/{image_id}/restore",
         "/uploads",
         "/uploads/{upload_id}",
         "/resize/{size}/{image_id}",

@@ -50,8 +50,8 @@ _FILTER_UP: Final = b"\x02"
 
 
 def threads() -> int:
-    """The threads the PNG steps may use (this encoder's strips, :mod:`imgsvc.pngrows`' decoding
-    ahead): the CPUs this process may run on, at most MAX_THREADS."""
+    """The threads the PNG steps may use (this encoder's strips, the decoding ahead of
+    :mod:`imgsvc.imaging.pngrows`): the CPUs this process may run on, at most MAX_THREADS."""
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows

@@ -1,10 +1,10 @@
-"""The image version record: what DynamoDB keeps per version and what clients see."""
+"""The image version record: what DynamoDB keeps per version (clients see it as
+:func:`imgsvc.handlers.bodies.image_body`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 
 def rfc3339(value: datetime) -> str:
@@ -41,22 +41,6 @@ class ImageVersion:
     s3_version_id: str
     image_created_at: str
     metadata: dict[str, str] = field(default_factory=dict)
-
-    def public(self, base_url: str) -> dict[str, Any]:
-        """The record as the API returns it; ``url`` returns this version's exact bytes."""
-        return {
-            "id": self.id,
-            "version": self.version,
-            "name": self.name,
-            "content_type": self.content_type,
-            "width": self.width,
-            "height": self.height,
-            "size": self.size,
-            "sha256": self.sha256,
-            "metadata": dict(self.metadata),
-            "created_at": self.created_at,
-            "url": f"{base_url}/images/{self.id}/content?version={self.version}",
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ Items per image id:
 - ``version >= 2``, ``kind = "deleted"``: a tombstone written by DELETE as the next version, so
   "latest" stays one query and a racing update cannot slip in behind a delete.
 - ``version = 0``, ``kind = "upload"``: the direct-upload ticket of that id (see
-  :mod:`imgsvc.uploads`); ``latest`` and ``versions`` never return it. Tickets are the only
+  :mod:`imgsvc.upload_tickets`); ``latest`` and ``versions`` never return it. Tickets are the only
   items with a TTL (:data:`TTL_ATTRIBUTE`): versions and tombstones are kept for good.
 
 Every write of a version is conditional on the key being free: two writers can never both own
@@ -35,6 +35,9 @@ TTL_ATTRIBUTE = "purge_at"
 UPLOAD_PENDING = "pending"
 UPLOAD_PROCESSED = "processed"
 UPLOAD_REJECTED = "rejected"
+# The rejection of an upload given up on (its processing never finished): the only outcome a
+# later delivery may still replace, with version 1 or the file's real rejection.
+UPLOAD_GIVEN_UP = "processing_failed"
 
 
 class VersionTaken(Exception):
@@ -208,6 +211,33 @@ class Repository:
                 return
             kwargs["ExclusiveStartKey"] = last
 
+    def find_by_s3_version(
+        self, image_id: str, s3_version_id: str, *, floor: int | None, page_size: int = 4
+    ) -> ImageVersion | None:
+        """The record pointing at ``s3_version_id``, looked for from version ``floor`` up, a
+        page of ``page_size`` items at a time: what it reads depends on how many versions were
+        committed from ``floor`` on, not on how many came before. With no floor (an S3 version
+        stored before floors were recorded) every version is read, newest first."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "id = :id AND version >= :floor",
+            "ExpressionAttributeValues": {":id": _s(image_id), ":floor": _n(max(floor or 1, 1))},
+            "ScanIndexForward": floor is not None,
+            "ConsistentRead": True,
+        }
+        if floor is not None:
+            kwargs["Limit"] = page_size
+        while True:
+            response = self.client.query(**kwargs)
+            for item in response.get("Items", []):
+                found = from_item(item)
+                if isinstance(found, ImageVersion) and found.s3_version_id == s3_version_id:
+                    return found
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return None
+            kwargs["ExclusiveStartKey"] = last
+
     def put_version(self, record: ImageVersion) -> None:
         """Write ``record`` only if its version number is free; else raise VersionTaken."""
         self._put_new(to_item(record))
@@ -228,7 +258,7 @@ class Repository:
 
     def get_ticket(self, image_id: str) -> UploadTicket | None:
         """The stored ticket, also one past its ``purge_at`` that DynamoDB has not deleted yet
-        (:func:`imgsvc.uploads.live_ticket` hides those)."""
+        (:func:`imgsvc.upload_tickets.live_ticket` hides those)."""
         response = self.client.get_item(
             TableName=self.table,
             Key={"id": _s(image_id), "version": _n(TICKET_VERSION)},
@@ -243,7 +273,8 @@ class Repository:
         self._settle(image_id, UPLOAD_PROCESSED, at, None, only_if_pending=False)
 
     def mark_rejected(self, image_id: str, at: str, code: str, message: str) -> bool:
-        """Reject a pending ticket; False (nothing written) if it was settled already."""
+        """Reject a pending (or given-up) ticket; False (nothing written) if it was settled
+        already."""
         return self._settle(image_id, UPLOAD_REJECTED, at, (code, message), only_if_pending=True)
 
     def _settle(
@@ -258,8 +289,9 @@ class Repository:
         values: dict[str, Any] = {":status": _s(status), ":at": _s(at), ":kind": _s(KIND_UPLOAD)}
         condition = "#kind = :kind"
         if only_if_pending:
-            condition += " AND #status = :pending"
+            condition += " AND (#status = :pending OR error_code = :given_up)"
             values[":pending"] = _s(UPLOAD_PENDING)
+            values[":given_up"] = _s(UPLOAD_GIVEN_UP)
         if error is None:
             update = "SET #status = :status, updated_at = :at REMOVE error_code, error_message"
         else:

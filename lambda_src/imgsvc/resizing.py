@@ -23,35 +23,17 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from imgsvc import aws, keys, metrics, renditions, service
+from imgsvc import keys, metrics, renditions, service
 from imgsvc.errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.client import S3Client
-
     from imgsvc.config import Config
     from imgsvc.records import ImageVersion
     from imgsvc.renditions import OutputFormat, Size
     from imgsvc.service import Deps
+    from imgsvc.storage import StoredRendition
 
 logger = logging.getLogger(__name__)
-
-_MISSING = {"NoSuchKey", "404", "NotFound"}
-# What S3 answers a conditional put when the key exists (412), or while another conditional
-# write of the same key is in flight (409): either way another request stored the rendition.
-_TAKEN = {"PreconditionFailed", "ConditionalRequestConflict"}
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRendition:
-    """A rendition as stored in the renditions bucket, with the headers it is served with."""
-
-    data: bytes
-    content_type: str
-    cache_control: str
-    etag: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,84 +55,12 @@ class OriginRequest:
         return f"/{self.key}"
 
 
-def cache_control(cfg: Config) -> str:
-    """How long browsers and the CDN keep a rendition (its key never changes meaning)."""
-    return f"public, max-age={cfg.rendition_max_age}"
-
-
 def avif_enabled(cfg: Config) -> bool:
     """Whether ``Accept`` negotiation may pick AVIF (``Config.avif_enabled``, off when absent).
 
     The CDN's edge function has the same switch (modules/cdn ``avif_enabled``); both must agree.
     """
     return cfg.avif_enabled
-
-
-@dataclass(frozen=True, slots=True)
-class RenditionStore:
-    """Renditions in the renditions bucket, written once with their serving headers."""
-
-    client: S3Client
-    bucket: str
-    cache_control: str
-
-    def exists(self, key: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return False
-            raise
-        return True
-
-    def get(self, key: str) -> StoredRendition | None:
-        try:
-            found = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
-            raise
-        return StoredRendition(
-            data=found["Body"].read(),
-            content_type=found.get("ContentType", "application/octet-stream"),
-            cache_control=found.get("CacheControl") or self.cache_control,
-            etag=found.get("ETag", ""),
-        )
-
-    def put_new(self, key: str, rendition: renditions.Rendition) -> StoredRendition:
-        """Store ``rendition`` at ``key`` unless something is there already; return what is
-        stored (the existing object when another request was first)."""
-        try:
-            response = self.client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=rendition.data,
-                ContentType=rendition.content_type,
-                CacheControl=self.cache_control,
-                IfNoneMatch="*",
-                Metadata={"width": str(rendition.width), "height": str(rendition.height)},
-            )
-        except ClientError as exc:
-            if _code(exc) not in _TAKEN:
-                raise
-            existing = self.get(key)
-            logger.info("rendition stored by another request", extra={"key": key})
-            if existing is not None:
-                return existing
-            # 409: the other write has not landed yet. Rendering is deterministic, so these
-            # bytes are what it is writing; the next request reads the stored object.
-            return StoredRendition(rendition.data, rendition.content_type, self.cache_control, "")
-        return StoredRendition(
-            rendition.data, rendition.content_type, self.cache_control, response.get("ETag", "")
-        )
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def store(cfg: Config) -> RenditionStore:
-    return RenditionStore(aws.s3(), cfg.renditions_bucket, cache_control(cfg))
 
 
 def parse_origin_path(path: str, cfg: Config) -> OriginRequest:
@@ -182,9 +92,7 @@ def parse_origin_path(path: str, cfg: Config) -> OriginRequest:
     return OriginRequest(image_id, version, size, format_key)
 
 
-def origin_rendition(
-    deps: Deps, renditions_store: RenditionStore, request: OriginRequest
-) -> StoredRendition:
+def origin_rendition(deps: Deps, request: OriginRequest) -> StoredRendition:
     """The stored rendition of a CDN origin path, made and stored first when missing.
 
     404 for an unknown or deleted image or version, 422 (nothing stored) for an original that
@@ -192,15 +100,14 @@ def origin_rendition(
     """
     record = service.get_version(deps, request.image_id, request.version)
     fmt = renditions.output_format(request.format_key, record.content_type)
-    found = renditions_store.get(request.key)
+    found = deps.renditions.get(request.key)
     if found is not None:
         return found
-    return _make(deps, renditions_store, record, request.size, fmt, request.key)
+    return _make(deps, record, request.size, fmt, request.key)
 
 
 def ensure_latest(
     deps: Deps,
-    renditions_store: RenditionStore,
     image_id: str,
     size_text: str,
     accept: str | None,
@@ -216,14 +123,13 @@ def ensure_latest(
     record = service.latest(deps, image_id)
     fmt = renditions.negotiate(accept, record.content_type, avif_enabled(cfg))
     key = keys.rendition_key(record.id, record.version, size.canonical, fmt.key)
-    if not renditions_store.exists(key):
-        _make(deps, renditions_store, record, size, fmt, key)
+    if not deps.renditions.exists(key):
+        _make(deps, record, size, fmt, key)
     return keys.rendition_path(record.id, record.version, size.canonical)
 
 
 def _make(
     deps: Deps,
-    renditions_store: RenditionStore,
     record: ImageVersion,
     size: Size,
     fmt: OutputFormat,
@@ -232,7 +138,13 @@ def _make(
     started = time.perf_counter()
     original = service.read_original(deps, record)
     rendition = renditions.render(original, size, fmt, max_pixels=deps.config.max_pixels)
-    stored = renditions_store.put_new(key, rendition)
+    stored = deps.renditions.put_new(
+        key,
+        rendition.data,
+        content_type=rendition.content_type,
+        width=rendition.width,
+        height=rendition.height,
+    )
     metrics.rendition_made(fmt.key, (time.perf_counter() - started) * 1000, len(stored.data))
     logger.info(
         "rendition made",

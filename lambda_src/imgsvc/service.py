@@ -22,12 +22,10 @@ from imgsvc.records import ImageVersion, Tombstone, now_rfc3339
 from imgsvc.repository import Repository, VersionTaken
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
-
     from imgsvc.config import Config
     from imgsvc.edgecache import EdgeCache
-    from imgsvc.storage import Storage
-    from imgsvc.uploads_parsing import ImageUpload
+    from imgsvc.image_requests import ImageUpload
+    from imgsvc.storage import GifStore, Inbox, OriginalStore, RenditionStore
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +40,11 @@ class Deps:
 
     config: Config
     repository: Repository
-    storage: Storage
+    # The storage layer: one store per S3 key family (imgsvc.storage).
+    originals: OriginalStore
+    renditions: RenditionStore
+    gifs: GifStore
+    inbox: Inbox
     # The CDN's edge caches, when there is a CDN (a delete invalidates the image there).
     edge_cache: EdgeCache | None = None
     clock: Callable[[], str] = now_rfc3339
@@ -113,7 +115,7 @@ def create_image(deps: Deps, upload: ImageUpload, *, image_id: str | None = None
     info = imaging.inspect(upload.data, max_pixels=deps.config.max_pixels)
     image_id = image_id or deps.new_id()
     key = keys.original_key(image_id)
-    s3_version = deps.storage.put(
+    s3_version = deps.originals.put(
         key, upload.data, content_type=info.content_type, image_id=image_id, sha256=info.sha256
     )
     now = deps.clock()
@@ -133,8 +135,13 @@ def update_image(deps: Deps, image_id: str, upload: ImageUpload) -> ImageVersion
     info = imaging.inspect(upload.data, max_pixels=deps.config.max_pixels)
     previous = latest(deps, image_id)
     key = keys.original_key(image_id)
-    s3_version = deps.storage.put(
-        key, upload.data, content_type=info.content_type, image_id=image_id, sha256=info.sha256
+    s3_version = deps.originals.put(
+        key,
+        upload.data,
+        content_type=info.content_type,
+        image_id=image_id,
+        sha256=info.sha256,
+        version_floor=previous.version + 1,  # a commit only ever lands above what was read
     )
     try:
         for attempt in range(MAX_COMMIT_ATTEMPTS):
@@ -189,7 +196,7 @@ def delete_image(deps: Deps, image_id: str) -> None:
             f"Image {image_id} is being updated while you delete it; try again.",
             code="delete_conflict",
         )
-    deps.storage.hide(previous.key)
+    deps.originals.hide(previous.key)
     purge_derivatives(deps, image_id)
     forget_at_edges(deps, image_id, previous.version + 1)
     logger.info("image deleted", extra={"image_id": image_id, "version": previous.version})
@@ -222,21 +229,12 @@ def purge_derivatives(deps: Deps, image_id: str) -> int:
     The CDN's edge caches are asked to drop them by :func:`forget_at_edges`. Returns how many
     objects were removed.
     """
-    bucket = deps.config.renditions_bucket
-    if not bucket:
+    if not deps.renditions.bucket:
         return 0
-    client = deps.storage.client
     removed = 0
     try:
-        paginator = client.get_paginator("list_objects_v2")
-        for prefix in (keys.rendition_prefix(image_id), keys.gif_prefix(image_id)):
-            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-                objects: list[ObjectIdentifierTypeDef] = [
-                    {"Key": item["Key"]} for item in page.get("Contents", [])
-                ]
-                if objects:  # a page holds at most 1000 keys, delete_objects' limit
-                    client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-                    removed += len(objects)
+        removed += deps.renditions.remove_image(image_id)
+        removed += deps.gifs.remove_image(image_id)
     except Exception:
         logger.exception(
             "could not remove renditions of a deleted image", extra={"image_id": image_id}
@@ -247,8 +245,8 @@ def purge_derivatives(deps: Deps, image_id: str) -> int:
 def content_url(deps: Deps, image_id: str, version: int | None) -> str:
     """A short-lived URL returning the exact stored bytes (main bucket, or replica if expired)."""
     record = latest(deps, image_id) if version is None else get_version(deps, image_id, version)
-    location = deps.storage.locate(record.key, record.s3_version_id, record.sha256)
-    return deps.storage.presign(
+    location = deps.originals.locate(record.key, record.s3_version_id, record.sha256)
+    return deps.originals.presign(
         location,
         expires=deps.config.content_url_expires,
         filename=record.name,
@@ -261,11 +259,9 @@ def read_original(deps: Deps, record: ImageVersion) -> bytes:
 
     NotFound if they are gone everywhere.
     """
-    location = deps.storage.locate(record.key, record.s3_version_id, record.sha256)
-    found = location.client.get_object(
-        Bucket=location.bucket, Key=location.key, VersionId=location.version_id
+    return deps.originals.read(
+        deps.originals.locate(record.key, record.s3_version_id, record.sha256)
     )
-    return found["Body"].read()
 
 
 def _record(
@@ -289,7 +285,7 @@ def _record(
         size=info.size,
         sha256=info.sha256,
         created_at=created_at,
-        bucket=deps.storage.bucket,
+        bucket=deps.originals.bucket,
         key=keys.original_key(image_id),
         s3_version_id=s3_version,
         image_created_at=image_created_at,
@@ -299,6 +295,6 @@ def _record(
 
 def _undo(deps: Deps, key: str, s3_version: str) -> None:
     try:
-        deps.storage.delete_version(key, s3_version)
+        deps.originals.delete_version(key, s3_version)
     except Exception:  # the original error matters more; an orphan version is only cost
         logger.exception("could not remove uncommitted S3 version", extra={"key": key})

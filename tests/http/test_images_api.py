@@ -24,7 +24,7 @@ from tests.http.support import (
     snapshot,
     update,
 )
-from tests.support import imagegen
+from tests.support import costly, imagegen
 from tests.support.pngbytes import png_with_short_pixel_data
 
 pytestmark = pytest.mark.http
@@ -298,6 +298,9 @@ BAD_BODIES = {
         422,
         "too_many_pixels",
     ),
+    # Small files that would cost far more to decode than their size (imgsvc/imaging/limits.py).
+    "jpeg-scan-bomb": (costly.jpeg_scan_bomb(3000), "image/jpeg", 422, "too_many_scans"),
+    "png-tiny-chunks": (costly.png_of_tiny_chunks(200_000), "image/png", 422, "too_many_chunks"),
     # Over the function's 4.5 MB, and the answer names the service's limit. Larger bodies never
     # reach the function: tests/http/test_size_bands.py.
     "5-MB": (b"\xff\xd8\xff" + b"\x00" * (4_600_000), "image/jpeg", 413, "payload_too_large"),

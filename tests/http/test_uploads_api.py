@@ -13,7 +13,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from imgsvc import uploads
+from imgsvc.storage import Inbox
 from tests.http.conftest import LocalMode
 from tests.http.support import assert_error, content_sha256
 from tests.support import imagegen
@@ -225,8 +225,8 @@ def test_the_form_refuses_files_outside_the_size_range(local_mode: LocalMode) ->
     upload_id = str(uuid.uuid4())
     client = signing_client(local_mode)
     bucket = "imgsvc-local-uploads"
-    small = uploads.presigned_form(
-        client, bucket, upload_id, "image/png", max_bytes=1000, expires=60
+    small = Inbox(client, bucket).presigned_post(
+        f"uploads/{upload_id}", "image/png", max_bytes=1000, expires=60
     )
     form = {"url": small.url, "fields": small.fields}
     too_large = post_file(form, imagegen.png(200, 200))
@@ -239,8 +239,8 @@ def test_the_form_refuses_files_outside_the_size_range(local_mode: LocalMode) ->
 def test_an_expired_form_is_refused(local_mode: LocalMode) -> None:
     upload_id = str(uuid.uuid4())
     client = signing_client(local_mode)
-    brief = uploads.presigned_form(
-        client, "imgsvc-local-uploads", upload_id, "image/png", max_bytes=10**6, expires=1
+    brief = Inbox(client, "imgsvc-local-uploads").presigned_post(
+        f"uploads/{upload_id}", "image/png", max_bytes=10**6, expires=1
     )
     time.sleep(2.1)
     response = post_file({"url": brief.url, "fields": brief.fields}, imagegen.png(8, 8))

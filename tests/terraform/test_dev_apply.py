@@ -404,6 +404,7 @@ def test_web_page_is_uploaded_with_a_generated_config(stack: Stack) -> None:
     assert json.loads(config[len(prefix) :].rstrip().rstrip(";")) == {
         "apiBaseUrl": stack.outputs["api_url"],
         "cdnBaseUrl": stack.outputs["cdn_url"],
+        "maxApiBytes": 4_500_000,  # the stage's limits.max_body_bytes (dev's default)
     }
 
 

@@ -522,6 +522,35 @@ def test_limits_reach_every_function_that_enforces_them(plans: Mapping[str, Plan
 
 
 @pytest.mark.terraform
+def test_the_api_gives_up_on_pending_only_after_each_queues_whole_retry_window(
+    plans: Mapping[str, Plan],
+) -> None:
+    """GET /images/{id}/gifs and /uploads/{id} report a pending status as given up once its
+    queue can no longer deliver (lambda_src/imgsvc/gifs.py, upload_tickets.py): never sooner
+    than every receive of the queue, each up to its visibility timeout, plus the delivery."""
+    from imgsvc import config
+
+    for variant, plan in plans.items():
+        environments = plan.function_environments()
+        prefix = f"imgsvc-{plan.stage}-"
+        api = environments[f"{prefix}api"]
+        for call, consumer, name in (
+            ("effects_fanout", "effect-zoom", config.GIF_RETRY_WINDOW),
+            ("uploads_pipeline", "uploads", config.UPLOAD_RETRY_WINDOW),
+        ):
+            # The redrive policy is known only after apply (it holds the DLQ's ARN); the
+            # consumer reads the same maxReceiveCount from its environment.
+            receives = int(environments[f"{prefix}{consumer}"][config.MAX_RECEIVE_COUNT])
+            timeouts = [
+                queue["visibility_timeout_seconds"]
+                for address, queue in plan.resources("aws_sqs_queue").items()
+                if f"module.{call}.aws_sqs_queue.this[" in address
+            ]
+            assert timeouts, (variant, call)
+            assert int(api[name]) >= receives * max(timeouts) + 900, (variant, name)
+
+
+@pytest.mark.terraform
 def test_cdn_domain_web_acl_and_access_logs_reach_the_distribution(
     plans: Mapping[str, Plan],
 ) -> None:

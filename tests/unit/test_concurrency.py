@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from imgsvc import service, wiring
+from imgsvc.image_requests import ImageUpload
 from imgsvc.repository import Repository, VersionTaken
-from imgsvc.uploads_parsing import ImageUpload
 from imgsvc_local import backend
 from tests.support import imagegen
 
@@ -90,5 +90,7 @@ def test_racing_updates_get_distinct_versions_with_their_own_bytes(deps: service
         assert hashlib.sha256(data).hexdigest() == record.sha256
     assert {r.sha256 for r in records} == {hashlib.sha256(b).hexdigest() for b in bodies}
     # The losers' uploads were not left behind: one S3 version per committed image version.
-    listed = deps.storage.client.list_object_versions(Bucket=deps.storage.bucket, Prefix=first.key)
+    listed = deps.originals.client.list_object_versions(
+        Bucket=deps.originals.bucket, Prefix=first.key
+    )
     assert len(listed["Versions"]) == WRITERS + 1

@@ -12,6 +12,7 @@ from PIL import Image
 
 from imgsvc import imaging
 from imgsvc.errors import BadRequest, UnprocessableImage, UnsupportedMediaType
+from imgsvc.imaging import inspection
 from tests.support import imagegen
 from tests.support.pngbytes import (
     pixel_data,
@@ -180,7 +181,7 @@ def interlaced_png(image: Image.Image) -> tuple[bytes, list[bytes]]:
     width, height = rgb.size
     pixels = rgb.tobytes()
     passes = []
-    for x0, y0, dx, dy in imaging._ADAM7:  # checked: Pillow decodes the result
+    for x0, y0, dx, dy in inspection._ADAM7:  # checked: Pillow decodes the result
         rows = [
             b"\x00"
             + b"".join(
@@ -273,7 +274,7 @@ def test_the_pixel_data_is_not_inflated_twice_when_the_last_row_was_decoded(
     def inflate_again(*args: object) -> str | None:
         raise AssertionError("second inflate of a PNG whose last row was decoded")
 
-    monkeypatch.setattr(imaging, "_png_pixel_data_shortfall", inflate_again)
+    monkeypatch.setattr(inspection, "_png_pixel_data_shortfall", inflate_again)
     assert imaging.inspect(imagegen.png(64, 48), max_pixels=LIMIT).height == 48
 
 

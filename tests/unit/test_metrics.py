@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from imgsvc import aws, config, metrics, service, uploads, wiring
+from imgsvc import aws, config, metrics, service, upload_tickets, wiring
 from imgsvc.handlers import api, resize
 from imgsvc.handlers import effects as effects_handler
 from imgsvc.handlers import uploads as uploads_handler
+from imgsvc.image_requests import ImageUpload
 from imgsvc.records import ImageVersion
 from imgsvc.repository import Repository, VersionTaken
-from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 from tests.support.events import LambdaContext, event
 from tests.unit.handlers.test_resize_handler import url_event
@@ -229,8 +229,8 @@ def test_a_miss_becomes_a_rendition_metric_and_a_hit_does_not(emitted: Emitted) 
 
 def _ticket() -> str:
     found = wiring.deps()
-    request = uploads.UploadRequest("big.jpg", "image/jpeg", {"author": "Ann"})
-    ticket, _ = uploads.create_upload(found, uploads.inbox(found.config), request)
+    request = upload_tickets.UploadRequest("big.jpg", "image/jpeg", {"author": "Ann"})
+    ticket, _ = upload_tickets.create_upload(found, request)
     return ticket.id
 
 
@@ -274,18 +274,22 @@ def test_an_upload_given_up_on_is_rejected_as_processing_failed(
 # --- GIFs ------------------------------------------------------------------------------------
 
 
-def test_gif_effects_ready_and_failed_with_their_milliseconds(emitted: Emitted) -> None:
+def test_gif_effects_ready_and_failed_with_their_milliseconds(
+    emitted: Emitted, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ready = create()
-    gone = create()
-    # The original's bytes are gone everywhere: the effect cannot be made, a marker says so.
-    aws.s3().delete_object(
-        Bucket=wiring.deps().storage.bucket, Key=gone.key, VersionId=gone.s3_version_id
+    too_large = create(imagegen.jpeg(200, 150))
+    effects_handler.handler_for("zoom")(
+        sqs_event(s3_body("s3_original_created", ready.key, ready.s3_version_id)), LambdaContext()
     )
-    for record in (ready, gone):
-        effects_handler.handler_for("zoom")(
-            sqs_event(s3_body("s3_original_created", record.key, record.s3_version_id)),
-            LambdaContext(),
-        )
+    # The effects function's pixel limit is below the image's: it cannot be made, a marker
+    # says so (a GIF that fails for good).
+    monkeypatch.setenv(config.MAX_PIXELS, "1000")
+    wiring.reset()
+    effects_handler.handler_for("zoom")(
+        sqs_event(s3_body("s3_original_created", too_large.key, too_large.s3_version_id)),
+        LambdaContext(),
+    )
     (made,) = emitted.named("GifsReady")
     (failed,) = emitted.named("GifsFailed")
     for blob in (made, failed):
@@ -301,7 +305,7 @@ def test_a_read_served_from_the_replica_is_counted(emitted: Emitted) -> None:
     data = imagegen.png(20, 20)
     record = create(data)
     found = wiring.deps()
-    storage = found.storage
+    storage = found.originals
     assert storage.replica_client is not None
     # Replication's copy (moto cannot keep the version id), then the main copy expires.
     storage.replica_client.put_object(

@@ -1,4 +1,4 @@
-"""PNG renditions decoded a band of rows at a time (imgsvc.pngrows), on real PNG bytes."""
+"""PNG renditions decoded a band of rows at a time (imgsvc.imaging.pngrows), on real PNG bytes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 from bench.common import MB, peak_memory
 from PIL import Image, ImageChops
 
-from imgsvc import pngrows, renditions
+from imgsvc import renditions
 from imgsvc.errors import UnprocessableImage
+from imgsvc.imaging import pngrows
 from imgsvc.renditions import OutputFormat, Size
 from tests.support import imagegen
 from tests.support.pngbytes import (

@@ -11,7 +11,8 @@ import pytest
 from bench.common import MB, peak_memory
 from PIL import Image, ImageDraw
 
-from imgsvc import pngrows, pngsave
+from imgsvc import pngsave
+from imgsvc.imaging import pngrows
 from tests.support import imagegen
 from tests.support.pngbytes import pixel_data, png_chunks
 

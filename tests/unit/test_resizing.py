@@ -15,10 +15,10 @@ import pytest
 from moto.s3.responses import S3Response
 from PIL import Image
 
-from imgsvc import aws, keys, renditions, resizing, service, wiring
+from imgsvc import aws, config, keys, renditions, resizing, service, storage, wiring
 from imgsvc.errors import BadRequest, NotFound, UnprocessableImage
+from imgsvc.image_requests import ImageUpload
 from imgsvc.records import ImageVersion
-from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 
 CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
@@ -31,8 +31,8 @@ def deps(moto_aws: dict[str, str]) -> service.Deps:
 
 
 @pytest.fixture
-def store(deps: service.Deps) -> resizing.RenditionStore:
-    return resizing.store(deps.config)
+def store(deps: service.Deps) -> storage.RenditionStore:
+    return deps.renditions
 
 
 def create(deps: service.Deps, data: bytes, name: str = "a.jpg") -> ImageVersion:
@@ -46,14 +46,14 @@ def rendition_keys(deps: service.Deps, image_id: str = "") -> list[str]:
 
 def origin(
     deps: service.Deps,
-    store: resizing.RenditionStore,
+    store: storage.RenditionStore,
     image_id: str,
     version: int,
     size: str,
     fmt: str,
-) -> resizing.StoredRendition:
+) -> storage.StoredRendition:
     request = resizing.parse_origin_path(f"/r/{image_id}/{version}/{size}/{fmt}", deps.config)
-    return resizing.origin_rendition(deps, store, request)
+    return resizing.origin_rendition(replace(deps, renditions=store), request)
 
 
 def decode(data: bytes) -> Image.Image:
@@ -66,7 +66,7 @@ def corrupt_version(deps: service.Deps, record: ImageVersion) -> ImageVersion:
     """A new version whose stored bytes are not an image (as if S3 held garbage)."""
     garbage = b"\xff\xd8\xff\xe0" + b"not a jpeg at all " * 64
     digest = hashlib.sha256(garbage).hexdigest()
-    s3_version = deps.storage.put(
+    s3_version = deps.originals.put(
         record.key, garbage, content_type="image/jpeg", image_id=record.id, sha256=digest
     )
     bad = replace(
@@ -94,7 +94,7 @@ def corrupt_version(deps: service.Deps, record: ImageVersion) -> ImageVersion:
     ],
 )
 def test_each_size_form_gives_its_dimensions(
-    deps: service.Deps, store: resizing.RenditionStore, size: str, expected: tuple[int, int]
+    deps: service.Deps, store: storage.RenditionStore, size: str, expected: tuple[int, int]
 ) -> None:
     record = create(deps, imagegen.jpeg(640, 480, seed=4))
     stored = origin(deps, store, record.id, 1, size, "original")
@@ -104,7 +104,7 @@ def test_each_size_form_gives_its_dimensions(
 
 
 def test_a_made_rendition_is_stored_with_its_serving_headers_and_read_back_unchanged(
-    deps: service.Deps, store: resizing.RenditionStore
+    deps: service.Deps, store: storage.RenditionStore
 ) -> None:
     record = create(deps, imagegen.jpeg(640, 480, seed=5))
     made = origin(deps, store, record.id, 1, "256x", "webp")
@@ -118,9 +118,14 @@ def test_a_made_rendition_is_stored_with_its_serving_headers_and_read_back_uncha
     assert again == made
 
 
-def test_the_max_age_is_configurable(moto_aws: dict[str, str]) -> None:
-    deps = replace(wiring.deps(), config=replace(wiring.deps().config, rendition_max_age=60))
-    store = resizing.store(deps.config)
+def test_the_max_age_is_configurable(
+    moto_aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(config.RENDITION_MAX_AGE, "60")
+    config.load.cache_clear()
+    wiring.deps.cache_clear()
+    deps = wiring.deps()
+    store = deps.renditions
     record = create(deps, imagegen.jpeg(64, 64))
     assert origin(deps, store, record.id, 1, "64x", "original").cache_control == (
         "public, max-age=60"
@@ -128,7 +133,7 @@ def test_the_max_age_is_configurable(moto_aws: dict[str, str]) -> None:
 
 
 def test_exif_rotated_jpegs_come_out_upright(
-    deps: service.Deps, store: resizing.RenditionStore
+    deps: service.Deps, store: storage.RenditionStore
 ) -> None:
     # Stored 640x480, Orientation 6: shown 480x640 (portrait).
     record = create(deps, imagegen.jpeg_with_orientation(640, 480, 6, seed=6))
@@ -139,7 +144,7 @@ def test_exif_rotated_jpegs_come_out_upright(
 
 @pytest.mark.parametrize(("fmt", "pillow_format"), [("original", "PNG"), ("webp", "WEBP")])
 def test_alpha_is_kept(
-    deps: service.Deps, store: resizing.RenditionStore, fmt: str, pillow_format: str
+    deps: service.Deps, store: storage.RenditionStore, fmt: str, pillow_format: str
 ) -> None:
     record = create(deps, imagegen.png(320, 240, alpha=True), name="logo.png")
     image = decode(origin(deps, store, record.id, 1, "128x", fmt).data)
@@ -151,14 +156,12 @@ def test_alpha_is_kept(
 
 
 def test_a_version_keeps_its_own_rendition_after_an_update(
-    deps: service.Deps, store: resizing.RenditionStore
+    deps: service.Deps, store: storage.RenditionStore
 ) -> None:
     first = create(deps, imagegen.jpeg(640, 480, seed=1))
     old = origin(deps, store, first.id, 1, "200x200", "original")
     service.update_image(deps, first.id, ImageUpload(data=imagegen.png(300, 600, seed=2)))
-    assert resizing.ensure_latest(deps, store, first.id, "200x200", None) == (
-        f"/r/{first.id}/2/200x200"
-    )
+    assert resizing.ensure_latest(deps, first.id, "200x200", None) == (f"/r/{first.id}/2/200x200")
     new = origin(deps, store, first.id, 2, "200x200", "original")
     assert (new.content_type, decode(new.data).size) == ("image/png", (100, 200))
     assert origin(deps, store, first.id, 1, "200x200", "original") == old
@@ -166,7 +169,7 @@ def test_a_version_keeps_its_own_rendition_after_an_update(
 
 
 def test_the_original_is_read_from_the_replica_when_the_main_copy_expired(
-    deps: service.Deps, store: resizing.RenditionStore
+    deps: service.Deps, store: storage.RenditionStore
 ) -> None:
     data = imagegen.jpeg(300, 200, seed=9)
     record = create(deps, data)
@@ -177,16 +180,16 @@ def test_the_original_is_read_from_the_replica_when_the_main_copy_expired(
         Body=data,
         Metadata={"sha256": record.sha256},
     )
-    deps.storage.delete_version(record.key, record.s3_version_id)
+    deps.originals.delete_version(record.key, record.s3_version_id)
     stored = origin(deps, store, record.id, 1, "100x", "original")
     assert decode(stored.data).size == (100, 67)
 
 
 def test_bytes_gone_everywhere_is_404_and_nothing_is_stored(
-    deps: service.Deps, store: resizing.RenditionStore
+    deps: service.Deps, store: storage.RenditionStore
 ) -> None:
     record = create(deps, imagegen.jpeg(64, 64))
-    deps.storage.delete_version(record.key, record.s3_version_id)
+    deps.originals.delete_version(record.key, record.s3_version_id)
     with pytest.raises(NotFound) as raised:
         origin(deps, store, record.id, 1, "64x", "original")
     assert raised.value.code == "content_not_found"
@@ -194,7 +197,7 @@ def test_bytes_gone_everywhere_is_404_and_nothing_is_stored(
 
 
 def test_an_original_that_cannot_be_decoded_is_422_and_nothing_is_stored(
-    deps: service.Deps, store: resizing.RenditionStore
+    deps: service.Deps, store: storage.RenditionStore
 ) -> None:
     record = create(deps, imagegen.jpeg(64, 64))
     bad = corrupt_version(deps, record)
@@ -202,7 +205,7 @@ def test_an_original_that_cannot_be_decoded_is_422_and_nothing_is_stored(
         origin(deps, store, record.id, bad.version, "64x", "webp")
     assert raised.value.code == "corrupt_image"
     with pytest.raises(UnprocessableImage):
-        resizing.ensure_latest(deps, store, record.id, "64x", CHROME_ACCEPT)
+        resizing.ensure_latest(deps, record.id, "64x", CHROME_ACCEPT)
     assert rendition_keys(deps) == []
 
 
@@ -216,7 +219,7 @@ def test_an_original_that_cannot_be_decoded_is_422_and_nothing_is_stored(
 )
 def test_unknown_or_deleted_images_and_versions_are_404(
     deps: service.Deps,
-    store: resizing.RenditionStore,
+    store: storage.RenditionStore,
     version: int,
     prepare: str | None,
     code: str,
@@ -231,7 +234,7 @@ def test_unknown_or_deleted_images_and_versions_are_404(
     assert raised.value.code == code
     if prepare != "create":
         with pytest.raises(NotFound):
-            resizing.ensure_latest(deps, store, image_id, "64x", None)
+            resizing.ensure_latest(deps, image_id, "64x", None)
     assert rendition_keys(deps) == []
 
 
@@ -284,27 +287,27 @@ def test_every_spelling_of_a_size_has_one_canonical_path(deps: service.Deps) -> 
     [(CHROME_ACCEPT, "webp"), (OLD_BROWSER_ACCEPT, "original"), (None, "original")],
 )
 def test_ensure_latest_makes_the_negotiated_format_once(
-    deps: service.Deps, store: resizing.RenditionStore, accept: str | None, fmt: str
+    deps: service.Deps, store: storage.RenditionStore, accept: str | None, fmt: str
 ) -> None:
     record = create(deps, imagegen.jpeg(640, 480, seed=3))
-    path = resizing.ensure_latest(deps, store, record.id, "0256x", accept)
+    path = resizing.ensure_latest(deps, record.id, "0256x", accept)
     assert path == f"/r/{record.id}/1/256x"
     assert rendition_keys(deps, record.id) == [f"r/{record.id}/1/256x/{fmt}"]
     key = f"r/{record.id}/1/256x/{fmt}"
     first = aws.s3().head_object(Bucket=deps.config.renditions_bucket, Key=key)
-    assert resizing.ensure_latest(deps, store, record.id, "256x", accept) == path
+    assert resizing.ensure_latest(deps, record.id, "256x", accept) == path
     second = aws.s3().head_object(Bucket=deps.config.renditions_bucket, Key=key)
     assert second["LastModified"] == first["LastModified"]  # found, not made again
 
 
 def test_ensure_latest_checks_the_input_before_looking_anything_up(
-    deps: service.Deps, store: resizing.RenditionStore
+    deps: service.Deps, store: storage.RenditionStore
 ) -> None:
     with pytest.raises(BadRequest) as raised:
-        resizing.ensure_latest(deps, store, "../etc", "256x", None)
+        resizing.ensure_latest(deps, "../etc", "256x", None)
     assert raised.value.code == "invalid_id"
     with pytest.raises(BadRequest) as raised:
-        resizing.ensure_latest(deps, store, "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b", "9x9", None)
+        resizing.ensure_latest(deps, "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b", "9x9", None)
     assert raised.value.code == "invalid_size"
 
 
@@ -335,14 +338,14 @@ def versioned_renditions(deps: service.Deps) -> str:
 
 def test_concurrent_first_requests_get_identical_bytes_and_one_stored_version(
     deps: service.Deps,
-    store: resizing.RenditionStore,
+    store: storage.RenditionStore,
     atomic_conditional_puts: None,
     versioned_renditions: str,
 ) -> None:
     record = create(deps, imagegen.jpeg(1200, 900, seed=11))
     barrier = threading.Barrier(8)
 
-    def first_request(_: int) -> resizing.StoredRendition:
+    def first_request(_: int) -> storage.StoredRendition:
         barrier.wait()
         return origin(deps, store, record.id, 1, "400x", "webp")
 
@@ -356,17 +359,29 @@ def test_concurrent_first_requests_get_identical_bytes_and_one_stored_version(
     assert stored["Body"].read() == results[0].data
 
 
+def put_new(
+    store: storage.RenditionStore, key: str, rendition: renditions.Rendition
+) -> storage.StoredRendition:
+    return store.put_new(
+        key,
+        rendition.data,
+        content_type=rendition.content_type,
+        width=rendition.width,
+        height=rendition.height,
+    )
+
+
 def test_a_later_writer_never_replaces_the_stored_rendition_and_answers_with_it(
-    deps: service.Deps, store: resizing.RenditionStore, versioned_renditions: str
+    deps: service.Deps, store: storage.RenditionStore, versioned_renditions: str
 ) -> None:
     key = keys.rendition_key("3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b", 1, "64x", "original")
     first_bytes = imagegen.encode(imagegen.photo(64, 48, seed=1), "PNG")
-    first = store.put_new(key, renditions.Rendition(first_bytes, "image/png", 64, 48))
+    first = put_new(store, key, renditions.Rendition(first_bytes, "image/png", 64, 48))
     other = renditions.Rendition(
         imagegen.encode(imagegen.photo(64, 48, seed=2), "PNG"), "image/png", 64, 48
     )
     assert other.data != first_bytes
-    answer = store.put_new(key, other)
+    answer = put_new(store, key, other)
     assert answer == first
     listed = aws.s3().list_object_versions(Bucket=versioned_renditions, Prefix=key)
     assert len(listed["Versions"]) == 1

@@ -10,8 +10,8 @@ import pytest
 from imgsvc import aws, service, wiring
 from imgsvc.edgecache import EdgeCache
 from imgsvc.errors import BadRequest, Conflict, NotFound, UnprocessableImage
+from imgsvc.image_requests import ImageUpload
 from imgsvc.repository import VersionTaken
-from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 
 
@@ -22,7 +22,7 @@ def deps(moto_aws: dict[str, str]) -> service.Deps:
 
 def s3_versions(deps: service.Deps, image_id: str) -> list[str]:
     listed = aws.s3().list_object_versions(
-        Bucket=deps.storage.bucket, Prefix=f"originals/{image_id}"
+        Bucket=deps.originals.bucket, Prefix=f"originals/{image_id}"
     )
     return [v["VersionId"] for v in listed.get("Versions", [])]
 
@@ -56,7 +56,7 @@ def test_create_then_update_makes_versions_with_carried_over_name_and_metadata(
 def test_create_without_a_name_is_400_and_stores_nothing(deps: service.Deps) -> None:
     with pytest.raises(BadRequest):
         service.create_image(deps, upload(name=None))
-    assert aws.s3().list_object_versions(Bucket=deps.storage.bucket).get("Versions") is None
+    assert aws.s3().list_object_versions(Bucket=deps.originals.bucket).get("Versions") is None
 
 
 def test_bad_update_stores_nothing_and_keeps_the_image(deps: service.Deps) -> None:
@@ -97,7 +97,7 @@ def test_deleted_image_is_404_everywhere_but_its_bytes_stay(deps: service.Deps) 
         with pytest.raises(NotFound):
             call()
     stored = aws.s3().get_object(
-        Bucket=deps.storage.bucket, Key=first.key, VersionId=first.s3_version_id
+        Bucket=deps.originals.bucket, Key=first.key, VersionId=first.s3_version_id
     )
     assert hashlib.sha256(stored["Body"].read()).hexdigest() == first.sha256
 

@@ -12,10 +12,19 @@ from typing import Any
 
 import pytest
 
-from imgsvc import aws, keys, service, uploads, wiring
+from imgsvc import (
+    aws,
+    keys,
+    service,
+    storage,
+    upload_processing,
+    upload_tickets,
+    wiring,
+)
 from imgsvc.errors import BadRequest, NotFound, UnsupportedMediaType
+from imgsvc.handlers import bodies
+from imgsvc.image_requests import ImageUpload
 from imgsvc.repository import TTL_ATTRIBUTE, Repository, UploadTicket
-from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 
 
@@ -25,8 +34,8 @@ def deps(moto_aws: dict[str, str]) -> service.Deps:
 
 
 @pytest.fixture
-def box(deps: service.Deps) -> uploads.Inbox:
-    return uploads.inbox(deps.config)
+def box(deps: service.Deps) -> storage.Inbox:
+    return deps.inbox
 
 
 def request_body(**fields: Any) -> bytes:
@@ -34,26 +43,26 @@ def request_body(**fields: Any) -> bytes:
     return json.dumps({k: v for k, v in payload.items() if v is not ...}).encode()
 
 
-def ticket(deps: service.Deps, box: uploads.Inbox, **fields: Any) -> UploadTicket:
-    issued, _ = uploads.create_upload(
-        deps, box, uploads.parse_upload_request(request_body(**fields))
+def ticket(deps: service.Deps, box: storage.Inbox, **fields: Any) -> UploadTicket:
+    issued, _ = upload_tickets.create_upload(
+        deps, upload_tickets.parse_upload_request(request_body(**fields))
     )
     return issued
 
 
-def put_file(box: uploads.Inbox, image_id: str, data: bytes) -> None:
+def put_file(box: storage.Inbox, image_id: str, data: bytes) -> None:
     box.client.put_object(Bucket=box.bucket, Key=keys.upload_key(image_id), Body=data)
 
 
 def s3_versions(deps: service.Deps, image_id: str) -> list[str]:
     listed = aws.s3().list_object_versions(
-        Bucket=deps.storage.bucket, Prefix=keys.original_key(image_id)
+        Bucket=deps.originals.bucket, Prefix=keys.original_key(image_id)
     )
     return [v["VersionId"] for v in listed.get("Versions", [])]
 
 
-def status(deps: service.Deps, box: uploads.Inbox, image_id: str) -> dict[str, Any]:
-    return uploads.status_body(uploads.upload_status(deps, box, image_id))
+def status(deps: service.Deps, box: storage.Inbox, image_id: str) -> dict[str, Any]:
+    return bodies.upload_status_body(upload_tickets.upload_status(deps, image_id))
 
 
 # --- the request -----------------------------------------------------------------------------
@@ -80,7 +89,7 @@ def status(deps: service.Deps, box: uploads.Inbox, image_id: str) -> dict[str, A
 )
 def test_bad_requests_are_400_with_a_code(body: bytes, code: str) -> None:
     with pytest.raises(BadRequest) as caught:
-        uploads.parse_upload_request(body)
+        upload_tickets.parse_upload_request(body)
     assert caught.value.code == code
     assert caught.value.message
 
@@ -96,7 +105,7 @@ def test_bad_requests_are_400_with_a_code(body: bytes, code: str) -> None:
 )
 def test_json_the_decoder_refuses_past_its_limits_is_400_not_500(body: bytes) -> None:
     with pytest.raises(BadRequest) as caught:
-        uploads.parse_upload_request(body)
+        upload_tickets.parse_upload_request(body)
     assert caught.value.code == "invalid_json"
     assert caught.value.message
 
@@ -104,29 +113,29 @@ def test_json_the_decoder_refuses_past_its_limits_is_400_not_500(body: bytes) ->
 @pytest.mark.parametrize("content_type", ["text/html", "image/tiff", "image/svg+xml", "image/jpg"])
 def test_a_type_that_is_not_an_accepted_image_is_415(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
-        uploads.parse_upload_request(request_body(content_type=content_type))
+        upload_tickets.parse_upload_request(request_body(content_type=content_type))
     assert "image/jpeg" in caught.value.message
 
 
 def test_a_good_request_is_sanitised_and_normalised() -> None:
-    parsed = uploads.parse_upload_request(
+    parsed = upload_tickets.parse_upload_request(
         request_body(
             name="../../secret/holiday.png",
             content_type=" IMAGE/PNG; charset=binary",
             metadata={"Author": " Ann "},
         )
     )
-    assert parsed == uploads.UploadRequest("holiday.png", "image/png", {"author": "Ann"})
-    assert uploads.parse_upload_request(request_body(metadata=None)).metadata == {}
+    assert parsed == upload_tickets.UploadRequest("holiday.png", "image/png", {"author": "Ann"})
+    assert upload_tickets.parse_upload_request(request_body(metadata=None)).metadata == {}
 
 
 # --- the ticket and its form -----------------------------------------------------------------
 
 
-def test_the_form_pins_key_type_size_and_expiry(deps: service.Deps, box: uploads.Inbox) -> None:
+def test_the_form_pins_key_type_size_and_expiry(deps: service.Deps, box: storage.Inbox) -> None:
     deps = replace(deps, clock=lambda: "2026-11-22T14:00:00.000Z")
-    issued, form = uploads.create_upload(
-        deps, box, uploads.parse_upload_request(request_body(content_type="image/png"))
+    issued, form = upload_tickets.create_upload(
+        deps, upload_tickets.parse_upload_request(request_body(content_type="image/png"))
     )
     assert keys.is_image_id(issued.id)
     assert form.fields["key"] == f"uploads/{issued.id}"
@@ -142,13 +151,13 @@ def test_the_form_pins_key_type_size_and_expiry(deps: service.Deps, box: uploads
     now = datetime.now(UTC)
     assert now < expires <= now + timedelta(seconds=deps.config.upload_url_expires + 1)
     assert issued.expires_at == "2026-11-22T14:10:00.000Z"  # created_at + 600 s
-    body = uploads.ticket_body(issued, form, deps.config)
+    body = bodies.ticket_body(issued, form, deps.config)
     assert body["expires_in"] == 600
     assert body["max_bytes"] == 25 * 1024 * 1024
     assert body["upload"]["fields"] == form.fields
 
 
-def test_a_ticket_is_not_an_image_version(deps: service.Deps, box: uploads.Inbox) -> None:
+def test_a_ticket_is_not_an_image_version(deps: service.Deps, box: storage.Inbox) -> None:
     issued = ticket(deps, box, metadata={"author": "Ann"})
     stored = deps.repository.get_ticket(issued.id)
     assert stored == issued
@@ -161,19 +170,19 @@ def test_a_ticket_is_not_an_image_version(deps: service.Deps, box: uploads.Inbox
     assert status(deps, box, issued.id) == {"id": issued.id, "status": "pending"}
 
 
-def test_status_of_unknown_and_malformed_ids(deps: service.Deps, box: uploads.Inbox) -> None:
+def test_status_of_unknown_and_malformed_ids(deps: service.Deps, box: storage.Inbox) -> None:
     with pytest.raises(BadRequest):
-        uploads.upload_status(deps, box, "not-an-id")
+        upload_tickets.upload_status(deps, "not-an-id")
     with pytest.raises(NotFound) as caught:
-        uploads.upload_status(deps, box, "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b")
+        upload_tickets.upload_status(deps, "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b")
     assert caught.value.code == "upload_not_found"
     image = service.create_image(deps, ImageUpload(imagegen.png(8, 8), name="a.png"))
     with pytest.raises(NotFound):  # an image made through the API has no upload
-        uploads.upload_status(deps, box, image.id)
+        upload_tickets.upload_status(deps, image.id)
 
 
 def test_a_form_that_expired_without_a_file_is_rejected(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(replace(deps, clock=lambda: "2026-11-22T14:00:00.000Z"), box)
     within_grace = replace(deps, clock=lambda: "2026-11-22T14:14:00.000Z")
@@ -187,7 +196,7 @@ def test_a_form_that_expired_without_a_file_is_rejected(
 
 
 def test_an_expired_form_whose_file_arrived_stays_pending(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(replace(deps, clock=lambda: "2026-11-22T14:00:00.000Z"), box)
     put_file(box, issued.id, imagegen.jpeg(32, 32))
@@ -199,18 +208,18 @@ def test_an_expired_form_whose_file_arrived_stays_pending(
 
 
 def test_a_good_image_becomes_version_1_with_the_tickets_name_and_metadata(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box, name="big.png", content_type="image/png", metadata={"a": "b"})
     data = imagegen.png(300, 200, alpha=True)
     put_file(box, issued.id, data)
-    assert uploads.process_upload(deps, box, issued.id) == "processed"
+    assert upload_processing.process_upload(deps, issued.id) == "processed"
     record = service.latest(deps, issued.id)
     assert (record.version, record.name, record.metadata) == (1, "big.png", {"a": "b"})
     assert (record.content_type, record.width, record.height) == ("image/png", 300, 200)
     assert record.sha256 == hashlib.sha256(data).hexdigest()
     stored = aws.s3().get_object(
-        Bucket=deps.storage.bucket, Key=record.key, VersionId=record.s3_version_id
+        Bucket=deps.originals.bucket, Key=record.key, VersionId=record.s3_version_id
     )
     assert stored["Body"].read() == data
     assert not box.has(keys.upload_key(issued.id))
@@ -218,11 +227,11 @@ def test_a_good_image_becomes_version_1_with_the_tickets_name_and_metadata(
 
 
 def test_the_type_comes_from_the_bytes_not_the_ticket(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box, content_type="image/jpeg")
     put_file(box, issued.id, imagegen.webp(40, 30))
-    uploads.process_upload(deps, box, issued.id)
+    upload_processing.process_upload(deps, issued.id)
     assert service.latest(deps, issued.id).content_type == "image/webp"
 
 
@@ -236,11 +245,11 @@ def test_the_type_comes_from_the_bytes_not_the_ticket(
     ],
 )
 def test_refused_bytes_store_nothing_and_say_why(
-    deps: service.Deps, box: uploads.Inbox, data: bytes, code: str
+    deps: service.Deps, box: storage.Inbox, data: bytes, code: str
 ) -> None:
     issued = ticket(deps, box)
     put_file(box, issued.id, data)
-    assert uploads.process_upload(deps, box, issued.id) == "rejected"
+    assert upload_processing.process_upload(deps, issued.id) == "rejected"
     body = status(deps, box, issued.id)
     assert body["status"] == "rejected"
     assert body["error"]["code"] == code
@@ -250,26 +259,26 @@ def test_refused_bytes_store_nothing_and_say_why(
     assert not box.has(keys.upload_key(issued.id))
 
 
-def test_a_file_over_the_limit_is_refused_unread(deps: service.Deps, box: uploads.Inbox) -> None:
+def test_a_file_over_the_limit_is_refused_unread(deps: service.Deps, box: storage.Inbox) -> None:
     small = replace(deps, config=replace(deps.config, max_upload_bytes=1000))
     issued = ticket(small, box)
     put_file(box, issued.id, imagegen.jpeg(200, 200))
-    assert uploads.process_upload(small, box, issued.id) == "rejected"
+    assert upload_processing.process_upload(small, issued.id) == "rejected"
     assert status(small, box, issued.id)["error"]["code"] == "payload_too_large"
     assert s3_versions(deps, issued.id) == []
 
 
-def test_a_duplicate_delivery_makes_one_version(deps: service.Deps, box: uploads.Inbox) -> None:
+def test_a_duplicate_delivery_makes_one_version(deps: service.Deps, box: storage.Inbox) -> None:
     issued = ticket(deps, box)
     put_file(box, issued.id, imagegen.jpeg(64, 64))
-    assert uploads.process_upload(deps, box, issued.id) == "processed"
-    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert upload_processing.process_upload(deps, issued.id) == "processed"
+    assert upload_processing.process_upload(deps, issued.id) == "duplicate"
     assert [r.version for r in service.list_versions(deps, issued.id)] == [1]
     assert len(s3_versions(deps, issued.id)) == 1
 
 
 def test_a_crash_after_the_commit_is_finished_by_the_redelivery(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box, name="x.jpg")
     data = imagegen.jpeg(64, 64)
@@ -277,20 +286,20 @@ def test_a_crash_after_the_commit_is_finished_by_the_redelivery(
     # The first delivery committed version 1, then died before settling the ticket.
     service.create_image(deps, ImageUpload(data, name="x.jpg"), image_id=issued.id)
     assert status(deps, box, issued.id)["status"] == "pending"
-    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert upload_processing.process_upload(deps, issued.id) == "duplicate"
     assert status(deps, box, issued.id)["status"] == "processed"
     assert not box.has(keys.upload_key(issued.id))
     assert len(s3_versions(deps, issued.id)) == 1
 
 
 def test_a_crash_after_settling_only_needs_the_file_removed(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box)
     put_file(box, issued.id, imagegen.jpeg(64, 64))
-    uploads.process_upload(deps, box, issued.id)
+    upload_processing.process_upload(deps, issued.id)
     put_file(box, issued.id, imagegen.png(10, 10))  # left over (or a second POST of the form)
-    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert upload_processing.process_upload(deps, issued.id) == "duplicate"
     assert not box.has(keys.upload_key(issued.id))
     assert service.latest(deps, issued.id).content_type == "image/jpeg"
 
@@ -305,7 +314,7 @@ class _CommitRacesThePreCheck(Repository):
 
 
 def test_a_racing_delivery_that_committed_first_wins_and_no_bytes_are_left_over(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box)
     data = imagegen.jpeg(64, 64)
@@ -314,12 +323,12 @@ def test_a_racing_delivery_that_committed_first_wins_and_no_bytes_are_left_over(
     racing = replace(
         deps, repository=_CommitRacesThePreCheck(deps.repository.client, deps.repository.table)
     )
-    assert uploads.process_upload(racing, box, issued.id) == "duplicate"
+    assert upload_processing.process_upload(racing, issued.id) == "duplicate"
     assert s3_versions(deps, issued.id) == [first.s3_version_id]
     assert status(deps, box, issued.id)["status"] == "processed"
 
 
-def test_processed_wins_over_a_late_rejection(deps: service.Deps, box: uploads.Inbox) -> None:
+def test_processed_wins_over_a_late_rejection(deps: service.Deps, box: storage.Inbox) -> None:
     issued = ticket(deps, box)
     deps.repository.mark_processed(issued.id, deps.clock())
     assert not deps.repository.mark_rejected(issued.id, deps.clock(), "x", "late")
@@ -327,31 +336,31 @@ def test_processed_wins_over_a_late_rejection(deps: service.Deps, box: uploads.I
 
 
 def test_a_file_after_the_ticket_was_rejected_is_deleted(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box)
     put_file(box, issued.id, b"not an image")
-    uploads.process_upload(deps, box, issued.id)
+    upload_processing.process_upload(deps, issued.id)
     put_file(box, issued.id, imagegen.jpeg(32, 32))
-    assert uploads.process_upload(deps, box, issued.id) == "duplicate"
+    assert upload_processing.process_upload(deps, issued.id) == "duplicate"
     assert not box.has(keys.upload_key(issued.id))
     assert deps.repository.latest(issued.id) is None
     assert status(deps, box, issued.id)["error"]["code"] == "not_an_image"
 
 
-def test_a_file_without_a_ticket_is_deleted(deps: service.Deps, box: uploads.Inbox) -> None:
+def test_a_file_without_a_ticket_is_deleted(deps: service.Deps, box: storage.Inbox) -> None:
     stray = "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b"
     put_file(box, stray, imagegen.jpeg(32, 32))
-    assert uploads.process_upload(deps, box, stray) == "no_ticket"
+    assert upload_processing.process_upload(deps, stray) == "no_ticket"
     assert not box.has(keys.upload_key(stray))
     assert deps.repository.latest(stray) is None
 
 
 def test_an_event_whose_file_is_gone_changes_nothing(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box)
-    assert uploads.process_upload(deps, box, issued.id) == "gone"
+    assert upload_processing.process_upload(deps, issued.id) == "gone"
     assert status(deps, box, issued.id)["status"] == "pending"
 
 
@@ -369,16 +378,16 @@ class _OriginalsDown:
 
 
 def test_a_failure_is_retried_and_recorded_only_on_the_last_attempt(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(deps, box)
     put_file(box, issued.id, imagegen.jpeg(32, 32))
-    broken = replace(deps, storage=replace(deps.storage, client=_OriginalsDown(aws.s3())))
+    broken = replace(deps, originals=replace(deps.originals, client=_OriginalsDown(aws.s3())))
     with pytest.raises(ConnectionError):
-        uploads.process_upload(broken, box, issued.id)
+        upload_processing.process_upload(broken, issued.id)
     assert status(deps, box, issued.id)["status"] == "pending"
     with pytest.raises(ConnectionError):
-        uploads.process_upload(broken, box, issued.id, final_attempt=True)
+        upload_processing.process_upload(broken, issued.id, final_attempt=True)
     body = status(deps, box, issued.id)
     assert body["status"] == "rejected"
     assert body["error"]["code"] == "processing_failed"
@@ -402,7 +411,7 @@ def table_items(deps: service.Deps) -> list[dict[str, Any]]:
 
 
 def test_a_ticket_item_carries_a_ttl_a_day_after_its_form_expires(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(replace(deps, clock=lambda: ISSUED_AT), box)
     assert issued.purge_at == PURGE_AT
@@ -414,13 +423,13 @@ def test_a_ticket_item_carries_a_ttl_a_day_after_its_form_expires(
 
 
 def test_only_tickets_carry_the_ttl_attribute_and_settling_keeps_it(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     processed, rejected, pending = ticket(deps, box), ticket(deps, box), ticket(deps, box)
     put_file(box, processed.id, imagegen.jpeg(32, 32))
     put_file(box, rejected.id, b"not an image")
-    assert uploads.process_upload(deps, box, processed.id) == "processed"
-    assert uploads.process_upload(deps, box, rejected.id) == "rejected"
+    assert upload_processing.process_upload(deps, processed.id) == "processed"
+    assert upload_processing.process_upload(deps, rejected.id) == "rejected"
     image = service.create_image(deps, ImageUpload(imagegen.png(8, 8), name="a.png"))
     service.update_image(deps, image.id, ImageUpload(imagegen.png(9, 9), name="b.png"))
     service.delete_image(deps, image.id)  # a tombstone as version 3
@@ -435,14 +444,14 @@ def test_only_tickets_carry_the_ttl_attribute_and_settling_keeps_it(
 
 
 def test_a_ticket_past_its_ttl_reads_as_gone_before_dynamodb_deletes_it(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(replace(deps, clock=lambda: ISSUED_AT), box)
     purge = datetime.fromtimestamp(PURGE_AT, UTC)
     just_before = status(at(deps, purge - timedelta(seconds=1)), box, issued.id)
     assert just_before["error"]["code"] == "upload_expired"
     with pytest.raises(NotFound) as caught:
-        uploads.upload_status(at(deps, purge), box, issued.id)
+        upload_tickets.upload_status(at(deps, purge), issued.id)
     assert caught.value.code == "upload_not_found"
     assert "expired" in caught.value.message
     assert "POST /uploads" in caught.value.message
@@ -450,18 +459,18 @@ def test_a_ticket_past_its_ttl_reads_as_gone_before_dynamodb_deletes_it(
 
 
 def test_a_file_for_a_ticket_past_its_ttl_is_deleted_unprocessed(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     issued = ticket(replace(deps, clock=lambda: ISSUED_AT), box)
     put_file(box, issued.id, imagegen.jpeg(32, 32))
     late = at(deps, datetime.fromtimestamp(PURGE_AT + 60, UTC))
-    assert uploads.process_upload(late, box, issued.id) == "no_ticket"
+    assert upload_processing.process_upload(late, issued.id) == "no_ticket"
     assert not box.has(keys.upload_key(issued.id))
     assert deps.repository.get(issued.id, 1) is None
 
 
 def test_a_ticket_written_without_a_ttl_is_still_read(
-    deps: service.Deps, box: uploads.Inbox
+    deps: service.Deps, box: storage.Inbox
 ) -> None:
     """Tickets issued before tickets had a TTL have none: they read as before."""
     old = UploadTicket(
@@ -483,3 +492,50 @@ def test_the_local_table_deletes_expired_tickets_by_ttl(deps: service.Deps) -> N
         "TimeToLiveStatus": "ENABLED",
         "AttributeName": TTL_ATTRIBUTE,
     }
+
+
+# --- an upload nobody settles ----------------------------------------------------------------
+
+
+def test_an_arrived_file_with_no_outcome_is_given_up_after_the_queues_retry_window(
+    deps: service.Deps, box: storage.Inbox
+) -> None:
+    """The uploads function died on the last receive (or the event never came)."""
+    issued = ticket(deps, box)
+    put_file(box, issued.id, imagegen.jpeg(32, 32))
+    arrived = box.arrived_at(keys.upload_key(issued.id))
+    assert arrived is not None
+    window = timedelta(seconds=deps.config.upload_retry_window)
+    assert status(at(deps, arrived + window), box, issued.id)["status"] == "pending"
+    body = status(at(deps, arrived + window + timedelta(seconds=1)), box, issued.id)
+    assert body["status"] == "rejected"
+    assert body["error"]["code"] == "processing_failed"
+    assert box.has(keys.upload_key(issued.id))  # kept for investigation and a redrive
+    # A redelivery still processes it: the give-up was not final.
+    assert upload_processing.process_upload(deps, issued.id) == "processed"
+    assert status(deps, box, issued.id) == {"id": issued.id, "status": "processed"}
+
+
+def test_a_given_up_upload_whose_image_was_committed_reads_processed(
+    deps: service.Deps, box: storage.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    data = imagegen.jpeg(32, 32)
+    put_file(box, issued.id, data)
+    service.create_image(deps, ImageUpload(data, name="a.jpg"), image_id=issued.id)
+    arrived = box.arrived_at(keys.upload_key(issued.id))
+    assert arrived is not None
+    late = at(deps, arrived + timedelta(seconds=deps.config.upload_retry_window + 1))
+    assert status(late, box, issued.id)["status"] == "processed"
+
+
+def test_a_given_up_upload_redelivered_with_bad_bytes_says_why(
+    deps: service.Deps, box: storage.Inbox
+) -> None:
+    issued = ticket(deps, box)
+    put_file(box, issued.id, b"not an image at all")
+    upload_tickets.give_up(deps, issued.id)
+    assert upload_processing.process_upload(deps, issued.id) == "rejected"
+    body = status(deps, box, issued.id)
+    assert body["error"]["code"] == "not_an_image"  # the real reason replaces the give-up
+    assert not box.has(keys.upload_key(issued.id))

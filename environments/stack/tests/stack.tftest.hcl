@@ -231,3 +231,23 @@ run "rejects_a_queue_consumer_cap_an_event_source_refuses" {
 
   expect_failures = [var.functions]
 }
+
+run "rejects_a_rendition_side_that_is_not_a_whole_pixel_count" {
+  command = plan
+
+  variables {
+    rendition_sides = [256, 333.5]
+  }
+
+  expect_failures = [var.rendition_sides]
+}
+
+run "rejects_no_rendition_sides" {
+  command = plan
+
+  variables {
+    rendition_sides = []
+  }
+
+  expect_failures = [var.rendition_sides]
+}

@@ -1,8 +1,9 @@
 """The API function: every route of openapi.yaml with ``x-imgsvc-function: api``.
 
-Cold start: the GIF status (:mod:`imgsvc.gifs`, with the effects) and the direct-upload flow
-(:mod:`imgsvc.uploads`) are imported by their routes on first use, so a cold start that serves
-``/images`` or ``/health`` does not pay for them.
+Cold start: the GIF status (:mod:`imgsvc.gifs`, with the effects) and the direct-upload
+tickets (:mod:`imgsvc.upload_tickets`) are imported by their routes on first use, so a cold
+start that serves ``/images`` or ``/health`` does not pay for them. The answers' JSON bodies
+come from :mod:`imgsvc.handlers.bodies`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from imgsvc import metrics, service
+from imgsvc.handlers.bodies import (
+    gifs_body,
+    image_body,
+    ticket_body,
+    upload_status_body,
+    versions_body,
+)
 from imgsvc.handlers.http import (
     base_url,
     body_bytes,
@@ -21,8 +29,8 @@ from imgsvc.handlers.http import (
     json_response,
     register_error_handlers,
 )
+from imgsvc.image_requests import ImageUpload, parse_image_request
 from imgsvc.logs import logger
-from imgsvc.uploads_parsing import ImageUpload, parse_image_request
 from imgsvc.wiring import deps
 
 app = APIGatewayRestResolver(cors=cors_config())
@@ -48,20 +56,20 @@ def health() -> Response[str]:
 def create_image() -> Response[str]:
     record = service.create_image(deps(), _upload())
     return json_response(
-        201, record.public(base_url(app)), headers={"Location": f"/images/{record.id}"}
+        201, image_body(record, base_url(app)), headers={"Location": f"/images/{record.id}"}
     )
 
 
 @app.get("/images/<image_id>")
 def get_image(image_id: str) -> Response[str]:
-    return json_response(200, service.latest(deps(), image_id).public(base_url(app)))
+    return json_response(200, image_body(service.latest(deps(), image_id), base_url(app)))
 
 
 @app.put("/images/<image_id>")
 def update_image(image_id: str) -> Response[str]:
     service.require_id(image_id)
     record = service.update_image(deps(), image_id, _upload())
-    return json_response(200, record.public(base_url(app)))
+    return json_response(200, image_body(record, base_url(app)))
 
 
 @app.delete("/images/<image_id>")
@@ -70,11 +78,19 @@ def delete_image(image_id: str) -> Response[str]:
     return Response(status_code=204, body="")
 
 
+@app.post("/images/<image_id>/restore")
+def restore_image(image_id: str) -> Response[str]:
+    from imgsvc import restore
+
+    version = service.parse_version(app.current_event.get_query_string_value("version"))
+    record = restore.restore_image(deps(), image_id, version)
+    return json_response(200, image_body(record, base_url(app)))
+
+
 @app.get("/images/<image_id>/versions")
 def list_versions(image_id: str) -> Response[str]:
-    base = base_url(app)
     records = service.list_versions(deps(), image_id)
-    return json_response(200, {"id": image_id, "versions": [r.public(base) for r in records]})
+    return json_response(200, versions_body(image_id, records, base_url(app)))
 
 
 @app.get("/images/<image_id>/versions/<version>")
@@ -82,7 +98,7 @@ def get_version(image_id: str, version: str) -> Response[str]:
     number = service.parse_version(version)
     assert number is not None
     record = service.get_version(deps(), service.require_id(image_id), number)
-    return json_response(200, record.public(base_url(app)))
+    return json_response(200, image_body(record, base_url(app)))
 
 
 @app.get("/images/<image_id>/content")
@@ -99,31 +115,30 @@ def get_gifs(image_id: str) -> Response[str]:
     from imgsvc import gifs
 
     found = deps()
-    body = gifs.status(found, gifs.store(found.config), image_id)
+    body = gifs_body(gifs.status(found, image_id), found.config.cdn_base_url)
     return json_response(200, body, headers={"Cache-Control": "no-store"})
 
 
 @app.post("/uploads")
 def create_upload() -> Response[str]:
-    from imgsvc import uploads
+    from imgsvc import upload_tickets
 
     found = deps()
-    request = uploads.parse_upload_request(body_bytes(app))
-    ticket, form = uploads.create_upload(found, uploads.inbox(found.config), request)
+    request = upload_tickets.parse_upload_request(body_bytes(app))
+    ticket, form = upload_tickets.create_upload(found, request)
     return json_response(
         201,
-        uploads.ticket_body(ticket, form, found.config),
+        ticket_body(ticket, form, found.config),
         headers={"Location": f"/uploads/{ticket.id}", "Cache-Control": "no-store"},
     )
 
 
 @app.get("/uploads/<upload_id>")
 def get_upload(upload_id: str) -> Response[str]:
-    from imgsvc import uploads
+    from imgsvc import upload_tickets
 
-    found = deps()
-    ticket = uploads.upload_status(found, uploads.inbox(found.config), upload_id)
-    return json_response(200, uploads.status_body(ticket), headers={"Cache-Control": "no-store"})
+    ticket = upload_tickets.upload_status(deps(), upload_id)
+    return json_response(200, upload_status_body(ticket), headers={"Cache-Control": "no-store"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

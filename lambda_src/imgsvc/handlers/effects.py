@@ -34,7 +34,6 @@ Handler = Callable[[dict[str, Any], Any], PartialItemFailureResponse]
 
 def _record(record: SQSRecord, *, effect: str) -> None:
     found = deps()
-    store = gifs.store(found.config)
     last = final_attempt(record, found.config.max_receive_count)
     for obj in s3_objects(record.body):
         if not obj.created:
@@ -42,7 +41,7 @@ def _record(record: SQSRecord, *, effect: str) -> None:
         started = time.perf_counter()
         try:
             outcome = gifs.handle_original(
-                found, store, effect, obj.key, obj.version_id, final_attempt=last
+                found, effect, obj.key, obj.version_id, final_attempt=last
             )
         except Exception:
             if last:  # the failure marker is written: the GIF is failed for good

@@ -118,7 +118,7 @@ def _accept(app: APIGatewayRestResolver) -> str | None:
 @api.get("/resize/<size>/<image_id>")
 def resize(size: str, image_id: str) -> Response[str]:
     found = deps()
-    path = resizing.ensure_latest(found, resizing.store(found.config), image_id, size, _accept(api))
+    path = resizing.ensure_latest(found, image_id, size, _accept(api))
     location = cdn_base_url(api.current_event.stage_variables, found.config) + path
     # The latest version changes with every update: the redirect itself is never cached.
     return Response(
@@ -144,10 +144,10 @@ def rendition(**_parts: str) -> Response[Any]:
             body="",
             headers={
                 "Location": _cdn_location(request.path, cfg),
-                "Cache-Control": resizing.cache_control(cfg),
+                "Cache-Control": found.renditions.cache_control,
             },
         )
-    stored = resizing.origin_rendition(found, resizing.store(cfg), request)
+    stored = resizing.origin_rendition(found, request)
     if len(stored.data) > MAX_INLINE_BYTES:
         logger.info("rendition too large to return", extra={"bytes": len(stored.data)})
         return Response(

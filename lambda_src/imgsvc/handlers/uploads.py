@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from imgsvc import keys, metrics, uploads
+from imgsvc import keys, metrics, upload_processing
 from imgsvc.handlers.queue import final_attempt, s3_objects
 from imgsvc.logs import logger
 from imgsvc.wiring import deps
@@ -23,15 +23,14 @@ _records_logger = logging.getLogger(__name__)
 
 def _record(record: SQSRecord) -> None:
     found = deps()
-    box = uploads.inbox(found.config)
     last = final_attempt(record, found.config.max_receive_count)
     for obj in s3_objects(record.body):
         image_id = keys.id_from_key(obj.key, keys.UPLOADS_PREFIX)
         if not obj.created or image_id is None:
             logger.debug("event ignored", extra={"event": obj.event_name, "key": obj.key[:200]})
             continue
-        outcome = uploads.process_upload(found, box, image_id, final_attempt=last)
-        if outcome == "processed":  # rejections are counted with their reason (uploads.py)
+        outcome = upload_processing.process_upload(found, image_id, final_attempt=last)
+        if outcome == "processed":  # rejections are counted with their reason (upload_processing)
             metrics.upload_processed()
         logger.info("upload event", extra={"image_id": image_id, "outcome": outcome})
 

@@ -13,9 +13,9 @@ import pytest
 
 from imgsvc import aws, service, wiring
 from imgsvc.handlers import api
+from imgsvc.image_requests import ImageUpload
 from imgsvc.logs import logger
 from imgsvc.repository import VersionTaken
-from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 from tests.support.events import LambdaContext, event
 
@@ -139,7 +139,7 @@ def test_an_unexpected_failure_is_a_json_500_and_an_error_log(
 
 
 def test_the_routes_that_import_their_flow_on_first_use_answer(moto_aws: dict[str, str]) -> None:
-    """/uploads and /images/<id>/gifs import imgsvc.uploads and imgsvc.gifs inside the route."""
+    """/uploads and /images/<id>/gifs import their use cases inside the route."""
     issued = invoke(
         resource="/uploads",
         path="/uploads",

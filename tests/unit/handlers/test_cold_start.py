@@ -42,15 +42,19 @@ def loaded_by_import(module: str, watched: tuple[str, ...]) -> list[str]:
     return list(json.loads(done.stdout))
 
 
+# The direct-upload flow: the API's side and the uploads function's side.
+UPLOADS = ("imgsvc.upload_tickets", "imgsvc.upload_processing")
+
+
 @pytest.mark.parametrize(
     ("module", "deferred"),
     [
         # /images and /health need neither the GIF status nor the direct-upload flow.
-        ("imgsvc.handlers.api", ("imgsvc.gifs", "imgsvc.effects", "imgsvc.uploads")),
+        ("imgsvc.handlers.api", ("imgsvc.gifs", "imgsvc.effects", *UPLOADS)),
         # The effect functions read S3 events from SQS; the direct-upload flow is not theirs.
-        ("imgsvc.handlers.effects", ("imgsvc.uploads", "imgsvc.handlers.uploads")),
+        ("imgsvc.handlers.effects", (*UPLOADS, "imgsvc.handlers.uploads")),
         ("imgsvc.handlers.uploads", ("imgsvc.gifs", "imgsvc.effects")),
-        ("imgsvc.handlers.resize", ("imgsvc.gifs", "imgsvc.effects", "imgsvc.uploads")),
+        ("imgsvc.handlers.resize", ("imgsvc.gifs", "imgsvc.effects", *UPLOADS)),
     ],
 )
 def test_handler_import_leaves_unneeded_modules_unloaded(

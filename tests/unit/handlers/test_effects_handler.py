@@ -13,8 +13,8 @@ from PIL import Image
 from imgsvc import aws, config, gifs, keys, service, wiring
 from imgsvc.handlers import effects as handler_module
 from imgsvc.handlers import queue
+from imgsvc.image_requests import ImageUpload
 from imgsvc.records import ImageVersion
-from imgsvc.uploads_parsing import ImageUpload
 from imgsvc_local import backend
 from imgsvc_local.workers import QueueWorker
 from tests.support import imagegen
@@ -82,8 +82,7 @@ def test_every_effect_queue_gets_every_new_version(moto_aws: dict[str, str]) -> 
         assert data is not None
         with Image.open(io.BytesIO(data)) as gif:
             assert gif.is_animated
-    status = gifs.status(wiring.deps(), gifs.store(wiring.deps().config), record.id)
-    assert {e["status"] for e in status["effects"].values()} == {"ready"}
+    assert set(gifs.status(wiring.deps(), record.id).states.values()) == {"ready"}
 
 
 def test_the_event_carries_the_version_id_and_a_duplicate_is_skipped(
@@ -105,6 +104,7 @@ def test_the_event_carries_the_version_id_and_a_duplicate_is_skipped(
 def test_a_consumer_that_fails_once_succeeds_on_the_retry(moto_aws: dict[str, str]) -> None:
     record = create()
     aws.set_client("s3", _FlakyGifWrites(aws.s3(), failures=1))
+    wiring.deps.cache_clear()  # the stores take the flaky client
     worker = worker_for(moto_aws, "zoom")
     assert worker.poll_once() == 1  # failed: reported in batchItemFailures, left on the queue
     assert gif_bytes(record, "zoom") is None
@@ -133,15 +133,12 @@ def test_a_version_that_keeps_failing_is_marked_failed_when_it_reaches_the_dlq(
 ) -> None:
     record = create()
     aws.set_client("s3", _FlakyGifWrites(aws.s3(), failures=1000))
+    wiring.deps.cache_clear()  # the stores take the flaky client
     worker = worker_for(moto_aws, "zoom")
-    cfg = wiring.deps().config
-    store = gifs.store(cfg)
     for attempt in range(1, backend.MAX_RECEIVE_COUNT + 1):
         assert worker.poll_once() == 1
         expected = "failed" if attempt == backend.MAX_RECEIVE_COUNT else "pending"
-        assert gifs.status(wiring.deps(), store, record.id)["effects"]["zoom"]["status"] == (
-            expected
-        )
+        assert gifs.status(wiring.deps(), record.id).states["zoom"] == expected
     assert worker.poll_once() == 0
     (body,) = queue_bodies(moto_aws["zoom_dlq_url"])
     assert json.loads(body)["Records"][0]["s3"]["object"]["versionId"] == record.s3_version_id

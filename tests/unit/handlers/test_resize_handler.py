@@ -17,8 +17,8 @@ from PIL import Image
 
 from imgsvc import aws, config, service, wiring
 from imgsvc.handlers import resize
+from imgsvc.image_requests import ImageUpload
 from imgsvc.records import ImageVersion
-from imgsvc.uploads_parsing import ImageUpload
 from tests.support import imagegen
 from tests.support.events import LambdaContext, event
 
@@ -248,7 +248,7 @@ def test_an_undecodable_original_is_422_never_cached_nothing_stored(deps: servic
     garbage = b"GIF89a" + bytes(range(256)) * 8
     record = create(deps, imagegen.jpeg(64, 64))
     digest = hashlib.sha256(garbage).hexdigest()
-    s3_version = deps.storage.put(
+    s3_version = deps.originals.put(
         record.key, garbage, content_type="image/gif", image_id=record.id, sha256=digest
     )
     deps.repository.put_version(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from imgsvc import aws, keys, service, uploads, wiring
+from imgsvc import aws, keys, service, upload_tickets, wiring
 from imgsvc.handlers import queue
 from imgsvc.handlers import uploads as handler_module
 from imgsvc_local.workers import QueueWorker
@@ -50,8 +50,8 @@ def failed_ids(response: dict[str, Any]) -> list[str]:
 def issued(moto_aws: dict[str, str]) -> str:
     """A pending upload ticket's id."""
     found = wiring.deps()
-    request = uploads.UploadRequest("big.jpg", "image/jpeg", {"author": "Ann"})
-    ticket, _ = uploads.create_upload(found, uploads.inbox(found.config), request)
+    request = upload_tickets.UploadRequest("big.jpg", "image/jpeg", {"author": "Ann"})
+    ticket, _ = upload_tickets.create_upload(found, request)
     return ticket.id
 
 

@@ -1,7 +1,8 @@
-"""Image inspection: what the bytes are, whether we accept them, and their facts.
+"""Inspecting an upload: what the bytes are, whether we accept them, and their facts.
 
-The type is sniffed from the bytes (never trusted from a header), the pixel limit is enforced from
-the header before any decoding, and only then is the image decoded once to prove it is whole.
+The type is sniffed from the bytes (never trusted from a header), the engine's limits are
+enforced from the header and a pre-parse before any decoding (:mod:`imgsvc.imaging.source`), and
+only then is the image decoded once, every frame, to prove it is whole.
 
 PNG needs more than Pillow's decode, which checks the CRCs of the chunks before the image data
 only, takes a file without IEND, and stops without an error when the zlib stream of the pixel
@@ -17,34 +18,18 @@ its header.
 from __future__ import annotations
 
 import hashlib
-import io
-import re
 import struct
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imgsvc.errors import BadRequest, UnprocessableImage, UnsupportedMediaType
+from imgsvc.imaging import limits, orientation
+from imgsvc.imaging.formats import ACCEPTED_FORMATS, CONTENT_TYPES, other_format, sniff
+from imgsvc.imaging.source import DECODE_ERRORS, open_image
 
 if TYPE_CHECKING:
     from PIL import Image
-
-# Pillow format name -> the content type we store and serve.
-ACCEPTED_FORMATS: dict[str, str] = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-}
-CONTENT_TYPES = frozenset(ACCEPTED_FORMATS.values())
-EXTENSIONS: dict[str, str] = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-}
-# A frame budget for animations: each frame is decoded to prove the file is whole.
-MAX_FRAMES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,35 +45,11 @@ class ImageInfo:
     frames: int = 1
 
 
-def sniff(data: bytes) -> str | None:
-    """The Pillow format of ``data`` by its signature, for the accepted formats only."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
-
-
-def _other_format(data: bytes) -> str | None:
-    """The name of an image format we do not accept (for a helpful 415), or None."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.format
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
-
-
 def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
-    """Check ``data`` is an accepted, whole image within ``max_pixels``; return its facts.
+    """Check ``data`` is an accepted, whole image within the limits; return its facts.
 
     Raises BadRequest (empty), UnsupportedMediaType (not an image, or a format we do not take),
-    or UnprocessableImage (over the pixel limit, a decompression bomb, corrupt or truncated).
+    or UnprocessableImage (corrupt or truncated, or a code of :mod:`imgsvc.imaging.limits`).
     """
     if not data:
         raise BadRequest(
@@ -97,7 +58,7 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
         )
     fmt = sniff(data)
     if fmt is None:
-        other = _other_format(data)
+        other = other_format(data)
         accepted = ", ".join(sorted(CONTENT_TYPES))
         if other:
             raise UnsupportedMediaType(
@@ -109,34 +70,16 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
             code="not_an_image",
         )
 
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns above its own limit (ours is checked below) and raises at twice it.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[fmt])
-    except Image.DecompressionBombError as exc:
-        raise _too_many_pixels(max_pixels, detail=_bomb_pixels(exc)) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise _corrupt(fmt, exc) from None
-
-    with image:
+    source = open_image(data, max_pixels, every_frame=True)
+    with source.image as image:
         width, height = image.size
-        if width <= 0 or height <= 0:
-            raise _corrupt(fmt, ValueError("zero-sized image"))
-        if width * height > max_pixels:
-            raise _too_many_pixels(
-                max_pixels, detail=f"{width}x{height}, {width * height:,} pixels"
-            )
         chunks = _png_chunks(data) if fmt == "PNG" else []  # before decoding: fails fast
         frames = _verify(image, fmt, max_pixels)
         if fmt == "PNG" and _png_may_be_short(image, frames):
             shortfall = _png_pixel_data_shortfall(chunks)
             if shortfall:
-                raise _corrupt(fmt, ValueError(shortfall))
-        if _orientation(image) in _TRANSPOSED:
-            width, height = height, width  # as displayed: EXIF says the pixels lie on their side
+                raise limits.corrupt(fmt, shortfall)
+        width, height = orientation.upright_size(orientation.of_image(image), (width, height))
 
     return ImageInfo(
         content_type=ACCEPTED_FORMATS[fmt],
@@ -148,24 +91,13 @@ def inspect(data: bytes, *, max_pixels: int) -> ImageInfo:
     )
 
 
-# EXIF orientations (5-8) whose display swaps width and height.
-_TRANSPOSED = frozenset({5, 6, 7, 8})
-_EXIF_ORIENTATION = 0x0112
-
-
-def _orientation(image: Image.Image) -> int:
-    try:
-        return int(image.getexif().get(_EXIF_ORIENTATION, 1))
-    except (ValueError, TypeError, SyntaxError, OSError):  # a broken EXIF block: as stored
-        return 1
-
-
 def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:
     """Decode every frame once (JPEG at 1/8 scale: the decoder still reads every byte).
 
     A GIF frame may lie beyond the logical screen the header declares; Pillow then grows the
-    image to hold it when it seeks to that frame. Each frame's decoded size is checked before
-    it is decoded, and all of them together, so a tiny screen cannot hide large frames.
+    image to hold it when it seeks to that frame. The pre-parse counted every frame's extent
+    against the limits; each frame's decoded size is checked again here before it is decoded,
+    and all of them together.
     """
     from PIL import Image
 
@@ -175,13 +107,7 @@ def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:
             image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
             image.load()
             return 1
-        frames = getattr(image, "n_frames", 1)
-        if frames > MAX_FRAMES or frames * image.size[0] * image.size[1] > 4 * max_pixels:
-            raise UnprocessableImage(
-                f"The animation has {frames} frames of {image.size[0]}x{image.size[1]}: over the"
-                f" limit of {MAX_FRAMES} frames or {4 * max_pixels:,} pixels in all.",
-                code="too_many_pixels",
-            )
+        frames = int(getattr(image, "n_frames", 1))
         decoded = 0
         for index in range(frames):
             with warnings.catch_warnings():  # Pillow's warning; our limit is checked here
@@ -189,24 +115,24 @@ def _verify(image: Image.Image, fmt: str, max_pixels: int) -> int:
                 image.seek(index)
             width, height = image.size
             if width * height > max_pixels:
-                raise _too_many_pixels(
+                raise limits.too_many_pixels(
                     max_pixels, detail=f"frame {index + 1} of {frames} is {width}x{height}"
                 )
             decoded += width * height
-            if decoded > 4 * max_pixels:
+            if decoded > limits.ANIMATION_PIXELS * max_pixels:
                 raise UnprocessableImage(
                     f"The animation's first {index + 1} frames hold {decoded:,} pixels: over the"
-                    f" limit of {4 * max_pixels:,} pixels in all.",
+                    f" limit of {limits.ANIMATION_PIXELS * max_pixels:,} pixels in all.",
                     code="too_many_pixels",
                 )
             image.load()
-        return int(frames)
+        return frames
     except UnprocessableImage:
         raise
-    except Image.DecompressionBombError as exc:  # a frame past Pillow's own limit
-        raise _too_many_pixels(max_pixels, detail=f"a frame of {_bomb_pixels(exc)}") from None
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError) as exc:
-        raise _corrupt(fmt, exc) from None
+    except Image.DecompressionBombError:  # a frame past Pillow's own limit
+        raise limits.too_many_pixels(max_pixels, detail="a frame past the limit") from None
+    except DECODE_ERRORS as exc:
+        raise limits.corrupt(fmt, exc) from None
 
 
 def _png_may_be_short(image: Image.Image, frames: int) -> bool:
@@ -237,7 +163,7 @@ _INFLATE_STEP = 1 << 20
 def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | None:
     """Why the PNG's pixel data is shorter than its header says (each frame's, for APNG), or
     None when every frame's zlib stream inflates to at least the bytes its rows need."""
-    from imgsvc import pngrows  # deferred: only PNG uploads need it (cold start)
+    from imgsvc.imaging import pngrows  # deferred: only PNG uploads need it (cold start)
 
     header = b""
     frame: tuple[int, int] | None = None
@@ -278,14 +204,14 @@ def _png_pixel_data_shortfall(chunks: list[tuple[bytes, memoryview]]) -> str | N
 
 
 def _png_chunks(data: bytes) -> list[tuple[bytes, memoryview]]:
-    """The (type, payload) chunks before IEND (:func:`imgsvc.pngrows.chunks`);
+    """The (type, payload) chunks before IEND (:func:`imgsvc.imaging.pngrows.chunks`);
     UnprocessableImage when one is cut short or fails its CRC, or the file ends before IEND."""
-    from imgsvc import pngrows
+    from imgsvc.imaging import pngrows
 
     try:
         return pngrows.chunks(data)
     except pngrows.CorruptPng as exc:
-        raise _corrupt("PNG", exc) from None
+        raise limits.corrupt("PNG", exc) from None
 
 
 def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> int:
@@ -304,7 +230,7 @@ def _png_raw_size(width: int, height: int, bits: int, *, interlaced: bool) -> in
 
 def _inflated_size(parts: list[memoryview], needed: int) -> int:
     """How many bytes the zlib stream in ``parts`` inflates to, counting no further than
-    ``needed``; :data:`imgsvc.pngrows.ZlibError` for data that is not a zlib stream."""
+    ``needed``; :data:`imgsvc.imaging.pngrows.ZlibError` for data that is not a zlib stream."""
     from zlib_ng import zlib_ng
 
     inflater = zlib_ng.decompressobj()
@@ -317,28 +243,3 @@ def _inflated_size(parts: list[memoryview], needed: int) -> int:
         if total >= needed or inflater.eof:
             break
     return total
-
-
-def _bomb_pixels(exc: Exception) -> str:
-    """The pixel count in Pillow's DecompressionBombError, as ``1,234 pixels``."""
-    declared = re.search(r"\((\d+) pixels\)", str(exc))
-    return f"{int(declared[1]):,} pixels" if declared else "a decompression bomb"
-
-
-def _too_many_pixels(max_pixels: int, *, detail: str) -> UnprocessableImage:
-    return UnprocessableImage(
-        f"The image is too large ({detail}): at most {max_pixels:,} pixels are accepted."
-        " Scale it down before uploading.",
-        code="too_many_pixels",
-    )
-
-
-def _corrupt(fmt: str, exc: BaseException) -> UnprocessableImage:
-    from PIL import UnidentifiedImageError
-
-    # Pillow's "cannot identify image file <_io.BytesIO object at 0x...>" names our buffer.
-    detail = "its header cannot be read" if isinstance(exc, UnidentifiedImageError) else exc
-    return UnprocessableImage(
-        f"The {fmt} image is corrupt or truncated and cannot be decoded ({detail}).",
-        code="corrupt_image",
-    )

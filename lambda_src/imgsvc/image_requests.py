@@ -1,4 +1,5 @@
-"""Turn an image request (raw body or multipart form, ``x-meta-*`` headers) into typed values.
+"""``POST /images`` and ``PUT /images/<id>`` requests (raw body or multipart form, ``x-meta-*``
+headers) as typed values, and the name and metadata rules every request shares.
 
 Pure functions over bytes and header mappings (every value of each header, as API Gateway's
 ``multiValueHeaders``): no event shapes, no AWS.

@@ -6,7 +6,7 @@ import pytest
 from requests_toolbelt import MultipartEncoder
 
 from imgsvc.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from imgsvc.uploads_parsing import parse_image_request, sanitize_name
+from imgsvc.image_requests import parse_image_request, sanitize_name
 from tests.support import imagegen
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final
 # zlib-ng: the same streams as zlib, inflated about 1.4x as fast (bench/resize.py's PNG).
 from zlib_ng import zlib_ng as zlib
 
+from imgsvc.imaging import pillow
 from imgsvc.pngsave import threads
 
 # What zlib-ng raises for data that does not inflate (its stub types it as an instance).
@@ -166,9 +167,13 @@ class PngRows:
 
 def open_rows(image: Image.Image, data: bytes) -> PngRows | None:
     """A :class:`PngRows` for ``image`` (opened from ``data``, not loaded), or ``None`` if it is
-    not a PNG this module streams (see the module docstring)."""
+    not a PNG this module streams (see the module docstring), or this Pillow is not one whose
+    ``tile`` fields it was tested with (:mod:`imgsvc.imaging.pillow`): then the image is decoded
+    whole, as Pillow does."""
     from PIL import ImageFile
 
+    if not pillow.internals_tested():
+        return None
     if not isinstance(image, ImageFile.ImageFile) or image.format != "PNG" or len(image.tile) != 1:
         return None
     tile = image.tile[0]
