@@ -80,7 +80,7 @@ def cmd_upload(client: Client, args: argparse.Namespace, out: Output) -> int:
     size = path.stat().st_size
     if args.direct or size > args.max_api_bytes:
         # Never send the API a body over its limit: past Lambda's 6 MB event API Gateway answers
-        # a bare 500, past 10 MB a plain-text 413 (docs/api-limits.md).
+        # its own JSON 413, past 10 MB a plain-text one (docs/api-limits.md).
         return _upload_direct(client, args, out)
     with out.progress(size, path.name) as progress:
         try:
@@ -135,7 +135,7 @@ def cmd_update(client: Client, args: argparse.Namespace, out: Output) -> int:
     size = path.stat().st_size
     if size > args.max_api_bytes:
         # A new version goes through the API only (direct uploads make new images), and a body
-        # over the API's limit would only get a 413 or a bare 500 (docs/api-limits.md).
+        # over the API's limit would only get a 413 (docs/api-limits.md).
         raise ApiError(
             413,
             "payload_too_large",

@@ -1,7 +1,7 @@
-"""The CLI never sends the API a body over the API's limit: past it, AWS answers a bare 500 or a
-plain-text 413 (docs/api-limits.md). New images over the limit go straight to storage; a stage
-with a lower limit than the CLI assumes is found out from the function's JSON 413, and the same
-image then goes straight to storage too."""
+"""The CLI never sends the API a body over the API's limit: past it, API Gateway answers its own
+JSON or plain-text 413 (docs/api-limits.md). New images over the limit go straight to storage; a
+stage with a lower limit than the CLI assumes is found out from the function's JSON 413, and the
+same image then goes straight to storage too."""
 
 from __future__ import annotations
 
