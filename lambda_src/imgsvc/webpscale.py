@@ -205,11 +205,11 @@ def decode(data: bytes, wanted: tuple[int, int]) -> Image.Image | None:
     alpha = bool(config.input.has_alpha)
     mode, channels = ("RGBA", 4) if alpha else ("RGB", 3)
     stride = size[0] * channels
-    pixels = ctypes.create_string_buffer(stride * size[1])
+    pixels = bytearray(stride * size[1])
     output = config.output
     output.colorspace = _MODE_RGBA if alpha else _MODE_RGB
     output.is_external_memory = 1  # libwebp writes into ``pixels``, which Python owns
-    output.u.RGBA.rgba = ctypes.cast(pixels, ctypes.c_void_p)
+    output.u.RGBA.rgba = ctypes.addressof((ctypes.c_char * len(pixels)).from_buffer(pixels))
     output.u.RGBA.stride = stride
     output.u.RGBA.size = len(pixels)
     config.options.use_scaling = 1

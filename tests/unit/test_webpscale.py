@@ -30,7 +30,9 @@ def _psnr(image: Image.Image, reference: Image.Image) -> float:
 
 
 @needs_libwebp
-@pytest.mark.parametrize(("kind", "mode"), [("lossy", "RGB"), ("lossless", "RGB"), ("alpha", "RGBA")])
+@pytest.mark.parametrize(
+    ("kind", "mode"), [("lossy", "RGB"), ("lossless", "RGB"), ("alpha", "RGBA")]
+)
 def test_a_scaled_decode_is_pillows_decode_made_smaller(kind: str, mode: str) -> None:
     data = _webp(kind)
     full = Image.open(io.BytesIO(data))
