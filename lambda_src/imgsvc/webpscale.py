@@ -189,6 +189,28 @@ def decode(data: bytes, wanted: tuple[int, int]) -> Image.Image | None:
     (:func:`scaled_size`), ``RGBA`` if it has alpha else ``RGB`` (the modes Pillow opens WebP
     in); None whenever this path does not apply (see the module's docstring): decode with
     Pillow then, which also reports what is wrong with a corrupt file."""
+    decoded = _decode(data, wanted)
+    return None if decoded is None else decoded[0]
+
+
+Box = tuple[float, float, float, float]
+
+
+def draft(data: bytes, wanted: tuple[int, int], box: Box) -> tuple[Image.Image, Box] | None:
+    """:func:`decode`, with ``box`` (a region in the stored picture's pixels) mapped onto the
+    smaller picture: what the imaging engine needs to resample the region from it. None: decode
+    with Pillow."""
+    decoded = _decode(data, wanted)
+    if decoded is None:
+        return None
+    image, (width, height) = decoded
+    scale_x, scale_y = image.width / width, image.height / height
+    left, top, right, bottom = box
+    return image, (left * scale_x, top * scale_y, right * scale_x, bottom * scale_y)
+
+
+def _decode(data: bytes, wanted: tuple[int, int]) -> tuple[Image.Image, tuple[int, int]] | None:
+    """The scaled picture and the stored picture's size, or None."""
     lib = _library()
     if lib is None:
         return None
@@ -221,4 +243,4 @@ def decode(data: bytes, wanted: tuple[int, int]) -> Image.Image | None:
     from PIL import Image
 
     # Shares ``pixels`` (read-only; Pillow keeps the buffer alive): no second copy.
-    return Image.frombuffer(mode, size, pixels, "raw", mode, stride, 1)
+    return Image.frombuffer(mode, size, pixels, "raw", mode, stride, 1), stored

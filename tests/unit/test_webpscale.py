@@ -148,3 +148,19 @@ def test_a_decoder_abi_libwebp_refuses_falls_back(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(webpscale, "_DECODER_ABI", 0x0909)  # another major: another layout
 
     assert webpscale.decode(_webp("lossy"), (100, 75)) is None
+
+
+@needs_libwebp
+def test_draft_maps_the_region_onto_the_smaller_picture() -> None:
+    data = _webp("lossy", (400, 300))
+
+    drafted = webpscale.draft(data, (100, 75), (40.0, 30.0, 360.0, 270.0))
+
+    assert drafted is not None
+    image, box = drafted
+    assert image.size == (100, 75)
+    assert box == (10.0, 7.5, 90.0, 67.5)
+
+
+def test_draft_leaves_what_it_cannot_scale_to_pillow() -> None:
+    assert webpscale.draft(b"not a webp", (10, 10), (0.0, 0.0, 20.0, 20.0)) is None
