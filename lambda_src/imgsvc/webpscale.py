@@ -235,6 +235,9 @@ def _decode(data: bytes, wanted: tuple[int, int]) -> tuple[Image.Image, tuple[in
     output.u.RGBA.stride = stride
     output.u.RGBA.size = len(pixels)
     config.options.use_scaling = 1
+    # A lossy picture's loop filter on a second thread, as libvips' WebP loader asks for too
+    # (libvips/foreign/webp2vips.c sets use_threads = 1); lossless decoding ignores it.
+    config.options.use_threads = 1
     config.options.scaled_width, config.options.scaled_height = size
     if lib.WebPDecode(data, len(data), ctypes.byref(config)) != _VP8_STATUS_OK:
         return None
