@@ -18,12 +18,15 @@ the entry point the resize handler's use case calls), naive Pillow (full decode,
 libvips' ``thumbnail_buffer`` at concurrency 1 (``vips1``).
 
 Printed per case: median wall ms and ours/vips1, least CPU ours/vips1 (the round other jobs
-disturbed least), peak RSS growth of one call in a fresh process against naive's, and PSNR of
-the decoded outputs against naive's un-encoded LANCZOS pixels.
+disturbed least), peak RSS growth of one call in a fresh process against naive's (and that of
+libwebp alone encoding the rendition's pixels: the floor of any pipeline that encodes them so),
+and PSNR of the decoded outputs against naive's un-encoded LANCZOS pixels. For WebP inputs,
+``no webpscale`` is ours with :mod:`imgsvc.webpscale` switched off (Pillow decodes the whole
+picture) against the same libvips rounds: what libwebp's scaling while decoding gains.
 
 Targets (issue 15): ours/vips1 <= 1.0 for JPEG and WebP, <= 1.5 for PNG and GIF; memory <= 1/4
 of naive; PSNR within 2 dB of naive. ``IMGSVC_BENCH_FORMATS_REPEAT`` sets the rounds of ours and
-libvips (default 7; naive gets half as many, at least 3): 30 cases make this section as long
+libvips (default 5; naive gets half as many, at least 3): 30 cases make this section as long
 as ``bench resize`` with fewer rounds per case.
 """
 
@@ -43,11 +46,11 @@ from PIL import Image, JpegImagePlugin
 from tests.support import imagegen
 
 from bench.common import MB, peak_memory, print_table, ratio
-from bench.resize import _interleaved, _pyvips, camera_like, psnr
-from imgsvc import renditions
+from bench.resize import _interleaved, _pyvips, camera_like, encoder_only, psnr
+from imgsvc import renditions, webpscale
 from imgsvc.renditions import OutputFormat, Size
 
-REPEAT = int(os.environ.get("IMGSVC_BENCH_FORMATS_REPEAT", "7"))
+REPEAT = int(os.environ.get("IMGSVC_BENCH_FORMATS_REPEAT", "5"))
 NAIVE_REPEAT = max(3, REPEAT // 2)
 TARGETS = (256, 1024)
 SIZE = (2000, 1500)
@@ -201,6 +204,21 @@ def ours(data: bytes, target: int) -> bytes:
     return renditions.render(data, Size(target, target), OUTPUT).data
 
 
+def ours_pillow_webp(data: bytes, target: int) -> bytes:
+    """Ours with :mod:`imgsvc.webpscale` switched off: a WebP decoded whole by Pillow, as
+    before it and wherever it falls back (for WebP inputs: what the scaled decode gains)."""
+    library = webpscale._library
+    webpscale._library = _no_library  # type: ignore[assignment]
+    try:
+        return ours(data, target)
+    finally:
+        webpscale._library = library  # type: ignore[method-assign]
+
+
+def _no_library() -> None:
+    return None
+
+
 def naive_pixels(data: bytes, target: int) -> Image.Image:
     """Full decode of the first frame, 8-bit RGB(A) or grey, one LANCZOS resize to our size."""
     image = Image.open(io.BytesIO(data))
@@ -253,19 +271,25 @@ def measure(source: Input, target: int, repeat: int, worst: Worst) -> list[objec
     def bind(fn: Callable[[bytes, int], bytes]) -> Callable[[], bytes]:
         return lambda: fn(source.data, target)
 
-    times, _cpu, least = _interleaved(
-        {
-            "ours": (bind(ours), repeat),
-            "vips1": (bind(vips), repeat),
-            "naive": (bind(naive), max(1, min(repeat, NAIVE_REPEAT))),
-        },
-        _pyvips().concurrency_get(),
-    )
+    pipelines = {
+        "ours": (bind(ours), repeat),
+        "vips1": (bind(vips), repeat),
+        "naive": (bind(naive), max(1, min(repeat, NAIVE_REPEAT))),
+    }
+    if source.kind == "webp":
+        pipelines["pillow"] = (bind(ours_pillow_webp), repeat)
+    times, _cpu, least = _interleaved(pipelines, _pyvips().concurrency_get())
     memory = {
         name: peak_memory(fn, source.data, target, warmup=warm_up)
         for name, fn in (("ours", ours), ("naive", naive))
     }
+    memory["vips1"] = peak_memory(
+        vips, source.data, target, warmup=warm_up, env={"VIPS_CONCURRENCY": "1"}
+    )
     reference = naive_pixels(source.data, target)
+    # libwebp alone on the rendition's pixels: the least any pipeline that encodes them can peak at.
+    pixels = (reference.tobytes(), reference.mode, reference.size, OUTPUT.content_type)
+    memory["encoder"] = peak_memory(encoder_only, *pixels, warmup=warm_up)
     quality = {
         name: psnr(fn(source.data, target), reference)
         for name, fn in (("ours", ours), ("naive", naive), ("vips", vips))
@@ -285,9 +309,12 @@ def measure(source: Input, target: int, repeat: int, worst: Worst) -> list[objec
         times["naive"],
         ratio(times["ours"], times["vips1"]) + mark,
         ratio(least["ours"], least["vips1"]),
+        ratio(times["pillow"], times["vips1"]) if "pillow" in times else "",
         memory["ours"] / MB,
         memory["naive"] / MB,
+        memory["vips1"] / MB,
         ratio(memory["ours"], memory["naive"]),
+        ratio(memory["encoder"], memory["naive"]),
         quality["ours"],
         quality["vips"],
         quality["naive"],
@@ -309,8 +336,10 @@ def run(size: tuple[int, int] = SIZE, targets: tuple[int, ...] = TARGETS) -> Wor
     worst = Worst({}, {})
     rows = [measure(source, target, REPEAT, worst) for source in inputs(size) for target in targets]
     print(
-        "Median wall ms per image (* over its target); least CPU ours/vips1; peak RSS growth of"
-        " one call in a fresh process, MB; PSNR of each WebP against naive's LANCZOS pixels, dB"
+        "Median wall ms per image (* over its target); least CPU ours/vips1; no webpscale: ours"
+        " with WebP decoded whole by Pillow, wall /vips1; peak RSS growth of"
+        " one call in a fresh process, MB (encoder: libwebp alone encoding the rendition's pixels,"
+        " the floor of any pipeline); PSNR of each WebP against naive's LANCZOS pixels, dB"
     )
     print_table(
         [
@@ -320,9 +349,12 @@ def run(size: tuple[int, int] = SIZE, targets: tuple[int, ...] = TARGETS) -> Wor
             "naive",
             "ours/vips1",
             "least cpu",
+            "no webpscale",
             "ours MB",
             "naive MB",
+            "vips1 MB",
             "ours/naive",
+            "encoder/naive",
             "PSNR ours",
             "vips",
             "naive",
