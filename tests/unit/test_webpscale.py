@@ -164,3 +164,35 @@ def test_draft_maps_the_region_onto_the_smaller_picture() -> None:
 
 def test_draft_leaves_what_it_cannot_scale_to_pillow() -> None:
     assert webpscale.draft(b"not a webp", (10, 10), (0.0, 0.0, 20.0, 20.0)) is None
+
+
+@needs_libwebp
+@pytest.mark.parametrize("kind", ["lossy", "lossless", "alpha"])
+def test_a_webp_rendition_is_decoded_scaled_by_libwebp_and_matches_pillows(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imgsvc import renditions
+
+    drafted: list[bool] = []
+    draft = webpscale.draft
+
+    def spy(
+        data: bytes, wanted: tuple[int, int], box: webpscale.Box
+    ) -> tuple[Image.Image, webpscale.Box] | None:
+        result = draft(data, wanted, box)
+        drafted.append(result is not None)
+        return result
+
+    monkeypatch.setattr(webpscale, "draft", spy)
+    data = _webp(kind, (400, 300))
+    fmt = renditions.OutputFormat("original", "image/webp")
+
+    scaled = renditions.render(data, renditions.Size(100, 100), fmt)
+    monkeypatch.setattr(webpscale, "_library", lambda: None)  # as on an untested Pillow
+    whole = renditions.render(data, renditions.Size(100, 100), fmt)
+
+    assert drafted == [True, False]
+    assert (scaled.width, scaled.height) == (whole.width, whole.height) == (100, 75)
+    first, second = (Image.open(io.BytesIO(r.data)) for r in (scaled, whole))
+    assert first.mode == second.mode
+    assert _psnr(first, second) > 30
