@@ -238,6 +238,19 @@ class Client:
     def upload_status(self, upload_id: str) -> Json:
         return self._json("GET", f"/uploads/{_seg(upload_id)}")
 
+    @staticmethod
+    def image_body_bytes(
+        path: Path, *, name: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> int:
+        """How many bytes :meth:`create` (with its default name) or :meth:`update` sends for
+        ``path``: the whole multipart form, which is what the API's body limit counts."""
+        from requests_toolbelt import MultipartEncoder
+
+        fields: list[tuple[str, Any]] = [(k, v) for k, v in (metadata or {}).items()]
+        with path.open("rb") as handle:
+            fields.append(("image", (name or None, handle, content_type_of(path))))
+            return int(MultipartEncoder(fields=fields).len)
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def _send_image(

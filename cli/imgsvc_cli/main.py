@@ -78,9 +78,10 @@ Command = Callable[[Client, argparse.Namespace, Output], int]
 def cmd_upload(client: Client, args: argparse.Namespace, out: Output) -> int:
     path: Path = args.file
     size = path.stat().st_size
-    if args.direct or size > args.max_api_bytes:
+    body = client.image_body_bytes(path, name=args.name or path.name, metadata=args.meta)
+    if args.direct or body > args.max_api_bytes:
         # Never send the API a body over its limit: past Lambda's 6 MB event API Gateway answers
-        # a bare 500, past 10 MB a plain-text 413 (docs/api-limits.md).
+        # its own JSON 413, past 10 MB a plain-text one (docs/api-limits.md).
         return _upload_direct(client, args, out)
     with out.progress(size, path.name) as progress:
         try:
@@ -133,13 +134,15 @@ def _upload_direct(client: Client, args: argparse.Namespace, out: Output) -> int
 def cmd_update(client: Client, args: argparse.Namespace, out: Output) -> int:
     path: Path = args.file
     size = path.stat().st_size
-    if size > args.max_api_bytes:
+    body = client.image_body_bytes(path, name=args.name, metadata=args.meta)
+    if body > args.max_api_bytes:
         # A new version goes through the API only (direct uploads make new images), and a body
-        # over the API's limit would only get a 413 or a bare 500 (docs/api-limits.md).
+        # over the API's limit would only get a 413 (docs/api-limits.md).
         raise ApiError(
             413,
             "payload_too_large",
-            f"{path} is {size:,} bytes; a new version goes through the API, which takes at most "
+            f"{path} is {size:,} bytes ({body:,} as a form); a new version goes through the API, "
+            "which takes at most "
             f"{args.max_api_bytes:,} (--max-api-bytes). Upload it as a new image instead: "
             f"imgsvc upload {path}",
         )

@@ -117,7 +117,10 @@ def find_version(deps: Deps, image_id: str, s3_version_id: str) -> ImageVersion 
         return latest
     elif latest is not None:
         found = deps.repository.find_by_s3_version(
-            image_id, s3_version_id, floor=stored.version_floor
+            image_id,
+            s3_version_id,
+            floor=stored.version_floor,
+            until=stored.last_modified + ABANDONED_AFTER,
         )
         if found is not None:
             return found

@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from imgsvc.records import ImageVersion, Tombstone
+from imgsvc.records import ImageVersion, Tombstone, parse_rfc3339
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 KIND_IMAGE = "image"
@@ -212,12 +214,20 @@ class Repository:
             kwargs["ExclusiveStartKey"] = last
 
     def find_by_s3_version(
-        self, image_id: str, s3_version_id: str, *, floor: int | None, page_size: int = 4
+        self,
+        image_id: str,
+        s3_version_id: str,
+        *,
+        floor: int | None,
+        until: datetime | None = None,
+        page_size: int = 4,
     ) -> ImageVersion | None:
         """The record pointing at ``s3_version_id``, looked for from version ``floor`` up, a
         page of ``page_size`` items at a time: what it reads depends on how many versions were
-        committed from ``floor`` on, not on how many came before. With no floor (an S3 version
-        stored before floors were recorded) every version is read, newest first."""
+        committed from ``floor`` on, not on how many came before. From a floor, the walk stops
+        at the first record created after ``until`` (the last moment the S3 version's commit
+        could have happened). With no floor (an S3 version stored before floors were recorded)
+        every version is read, newest first."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "id = :id AND version >= :floor",
@@ -233,6 +243,13 @@ class Repository:
                 found = from_item(item)
                 if isinstance(found, ImageVersion) and found.s3_version_id == s3_version_id:
                     return found
+                if (
+                    floor is not None
+                    and until is not None
+                    and isinstance(found, ImageVersion)
+                    and parse_rfc3339(found.created_at) > until
+                ):
+                    return None  # committed later than this S3 version's commit could be
             last = response.get("LastEvaluatedKey")
             if not last:
                 return None

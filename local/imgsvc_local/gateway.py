@@ -319,8 +319,11 @@ def _over_gateway_limit() -> ProxyResponse:
 
 
 def _over_invoke_limit() -> ProxyResponse:
-    """A proxy event over Lambda's 6 MB synchronous invocation payload: Lambda refuses the
-    Invoke (RequestEntityTooLargeException), the function never runs, and API Gateway answers
-    its generic 500 "Internal server error" through the API's DEFAULT_5XX gateway response
-    (modules/api). docs/api-limits.md says which bodies land here."""
-    return _error(500, "internal_error", "Internal server error")
+    """A proxy event over Lambda's 6 MB synchronous invocation payload: the function never runs,
+    and API Gateway answers its REQUEST_TOO_LARGE gateway response, 413 ``{"message": "Request
+    Too Long"}``, which an API cannot customise, so it carries no CORS headers (reported from a
+    REST API with a Lambda proxy integration; AWS does not document this case: docs/api-limits.md
+    says which bodies land here)."""
+    return ProxyResponse(
+        413, [("Content-Type", "application/json")], b'{"message": "Request Too Long"}'
+    )

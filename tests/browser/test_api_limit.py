@@ -1,6 +1,6 @@
 """The page learns the stage's API body limit from config.js (maxApiBytes, which
 environments/stack/web.tf and the local mode write) and never sends the API a larger body: past
-the limit AWS answers a bare 500 or a plain-text 413 without CORS headers (docs/api-limits.md).
+the limit API Gateway answers its own 413 without CORS headers (docs/api-limits.md).
 
 Here the stage's limit is lowered to 300 kB, so a 0.5 MB image, well under the service's
 default, must go straight to storage."""

@@ -1,7 +1,7 @@
-"""The CLI never sends the API a body over the API's limit: past it, AWS answers a bare 500 or a
-plain-text 413 (docs/api-limits.md). New images over the limit go straight to storage; a stage
-with a lower limit than the CLI assumes is found out from the function's JSON 413, and the same
-image then goes straight to storage too."""
+"""The CLI never sends the API a body over the API's limit: past it, API Gateway answers its own
+JSON or plain-text 413 (docs/api-limits.md). New images over the limit go straight to storage; a
+stage with a lower limit than the CLI assumes is found out from the function's JSON 413, and the
+same image then goes straight to storage too."""
 
 from __future__ import annotations
 
@@ -115,3 +115,34 @@ def test_the_default_is_the_services_default() -> None:
     from imgsvc.config import DEFAULT_MAX_BODY_BYTES
 
     assert DEFAULT_MAX_API_BYTES == DEFAULT_MAX_BODY_BYTES
+
+
+def test_a_file_at_the_limit_whose_form_is_over_it_goes_straight_to_storage(
+    scripted: Scripted, tmp_path: Path
+) -> None:
+    """The API's limit counts the whole body: the multipart form's boundaries, part headers and
+    metadata fields too, not only the file's bytes."""
+    image = tmp_path / "edge.png"
+    image.write_bytes(imagegen.png(64, 48))
+    upload_ticket(scripted)
+    processed(scripted, image.read_bytes())
+    limit = str(image.stat().st_size)  # the file fits; the form around it does not
+    code, _, err = run(
+        "--url", scripted.url, "upload", str(image), "--max-api-bytes", limit, "--meta", "k=v"
+    )
+    assert code == EXIT_OK, err
+    assert "POST /images" not in paths(scripted)
+
+
+def test_a_version_at_the_limit_whose_form_is_over_it_is_not_sent(
+    scripted: Scripted, tmp_path: Path
+) -> None:
+    image = tmp_path / "edge.png"
+    image.write_bytes(imagegen.png(64, 48))
+    limit = str(image.stat().st_size)
+    code, _, err = run(
+        "--url", scripted.url, "update", IMAGE_ID, str(image), "--max-api-bytes", limit
+    )
+    assert code == EXIT_API
+    assert "payload_too_large (HTTP 413)" in err
+    assert scripted.seen == []

@@ -4,8 +4,8 @@
 - Over it, while the proxy event still fits Lambda's 6 MB invocation payload: the function's
   own 413 ``payload_too_large``, which points to ``POST /uploads``.
 - Over Lambda's invocation payload (a body of about 4.7 MB and more, once base64-encoded into the
-  event), up to 10 MB: Lambda refuses the Invoke, the function never runs, and API Gateway
-  answers 500 through the API's DEFAULT_5XX response: ``internal_error``.
+  event), up to 10 MB: the function never runs, and API Gateway answers its REQUEST_TOO_LARGE
+  413, ``{"message": "Request Too Long"}``, which an API cannot customise (no CORS headers).
 - Over API Gateway's 10 MB: its REQUEST_TOO_LARGE 413, which AWS does not let an API customise:
   plain text, no JSON, no CORS headers.
 
@@ -52,12 +52,17 @@ def test_over_the_service_limit_is_the_functions_413(api: str, method: str) -> N
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT"])
-def test_over_lambdas_invoke_limit_is_api_gateways_500(api: str, method: str) -> None:
+def test_over_lambdas_invoke_limit_is_api_gateways_json_413(api: str, method: str) -> None:
+    """Reported from a REST API with a Lambda proxy integration (docs/api-limits.md): 413,
+    ``application/json``, ``{"message": "Request Too Long"}``, the REQUEST_TOO_LARGE gateway
+    response, not the API's error shape and not a 5xx."""
     image_id = create(api, imagegen.jpeg(60, 40, seed=22))["id"]
     before = snapshot(api, image_id)
     response = _send(api, method, image_id if method == "PUT" else None, OVER_INVOKE)
-    error = assert_error(response, 500, "internal_error")
-    assert error["message"] == "Internal server error"
+    assert response.status_code == 413
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json() == {"message": "Request Too Long"}
+    assert "Access-Control-Allow-Origin" not in response.headers
     assert snapshot(api, image_id) == before
 
 

@@ -415,3 +415,35 @@ def test_a_version_stored_without_a_floor_is_still_found(deps: service.Deps) -> 
     deps.repository.put_version(second)
     assert gifs.find_version(deps, first.id, put["VersionId"]) == second
     assert gifs.find_version(deps, first.id, first.s3_version_id) == first
+
+
+def test_a_late_event_of_an_abandoned_write_does_not_read_the_history_after_it(
+    deps: service.Deps,
+) -> None:
+    """An S3 version whose writer died before its commit, redriven after the image grew: its
+    commit could only have landed while that writer lived (ABANDONED_AFTER), so the records
+    committed after that are not read."""
+    first = create(deps)
+    data = imagegen.png(12, 12)
+    s3_version = deps.originals.put(
+        first.key,
+        data,
+        content_type="image/png",
+        image_id=first.id,
+        sha256=hashlib.sha256(data).hexdigest(),
+        version_floor=2,
+    )
+    stored = deps.originals.stored_version(first.key, s3_version)
+    assert stored is not None
+    later = replace(deps, clock=lambda: rfc3339(stored.last_modified + timedelta(hours=1)))
+    for seed in range(40):
+        service.update_image(later, first.id, ImageUpload(imagegen.png(8, 8, seed=seed)))
+
+    table = _Counting(deps.repository.client)
+    redriven = replace(
+        deps,
+        repository=replace(deps.repository, client=table),
+        clock=lambda: rfc3339(stored.last_modified + timedelta(days=2)),
+    )
+    assert gifs.find_version(redriven, first.id, s3_version) is None  # abandoned: dropped
+    assert table.items <= 1 + 4, table.calls  # the latest, and a page from the floor: not 40

@@ -8,6 +8,7 @@ decodes no more than that needs:
   (:mod:`imgsvc.imaging.jpegscale`);
 - an 8-bit PNG is decoded band by band, the next band on a second thread while this one is
   resampled (:mod:`imgsvc.imaging.pngrows`), so it never exists whole;
+- a still WebP is decoded by libwebp at the size needed (:mod:`imgsvc.webpscale`);
 - the rest is decoded whole (the first frame of an animation).
 
 The region is then resampled (bicubic, with Pillow's whole-factor pre-reduction for large
@@ -64,6 +65,7 @@ def scaled(data: bytes, target: Callable[[int, int], Target], *, max_pixels: int
     """
     from PIL import ImageFile
 
+    from imgsvc import webpscale  # deferred: ctypes and libwebp load on first use
     from imgsvc.imaging import pngrows  # deferred: zlib-ng loads on first use (cold start)
 
     source = open_image(data, max_pixels)
@@ -77,17 +79,17 @@ def scaled(data: bytes, target: Callable[[int, int], Target], *, max_pixels: int
         box = orientation.stored_box(turn, wanted.box, stored)
         out_w, out_h = orientation.upright_size(turn, wanted.size)
         crop_w, crop_h = box[2] - box[0], box[3] - box[1]
-        factor = jpegscale.draft(
-            image,
-            (
-                math.ceil(stored[0] * out_w / crop_w * DRAFT_GAP),
-                math.ceil(stored[1] * out_h / crop_h * DRAFT_GAP),
-            ),
+        decoded = (
+            math.ceil(stored[0] * out_w / crop_w * DRAFT_GAP),
+            math.ceil(stored[1] * out_h / crop_h * DRAFT_GAP),
         )
+        factor = jpegscale.draft(image, decoded)
         if factor is not None:
             box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
             if isinstance(image, ImageFile.ImageFile):  # one call into libjpeg, not one per 64 KiB
                 image.decodermaxblock = len(data)
+        elif source.fmt == "WEBP" and (smaller := webpscale.draft(data, decoded, box)):
+            image, box = smaller  # libwebp scaled while decoding (None: Pillow decodes it whole)
         if rows is not None and is_copy((out_w, out_h), box):
             rows = None  # nothing to resample: the pixels as decoded, not premultiplied
         if rows is not None:
