@@ -1,6 +1,7 @@
 """Build the Lambda artifacts into ``dist/``: deterministic zips and the manifest Terraform reads.
 
     python build.py [--arch arm64|x86_64] [--dist DIR] [--no-layer]
+    python build.py --host --dist DIR   # a test variant for this machine's Python and CPU
 
 Artifacts:
 
@@ -8,7 +9,9 @@ Artifacts:
   ``.py`` files only (tens of KB). Every function ships the same package; the handler differs.
 - ``dist/layer-<arch>.zip``: the runtime dependencies (``[project] dependencies`` of
   pyproject.toml, pinned by constraints.txt) under ``python/``, installed from manylinux wheels
-  for the Lambda target. boto3/botocore are left out: the runtime provides them.
+  for the Lambda target. That includes boto3/botocore: the SDK the runtime ships varies by
+  region and date, and the code needs S3 conditional writes and checksums
+  (:func:`check_sdk`; docs/deploy.md, "The AWS SDK").
 - ``dist/manifest.json``: ``{arch, runtime, functions: {name: {handler, zip, size, sha256_b64}},
   layer: {zip, size, sha256_b64, arch, compatible_runtimes} | null}``. Zip paths are relative to
   the manifest; ``sha256_b64`` equals Terraform's ``filebase64sha256()``.
@@ -21,6 +24,10 @@ installed from there with ``--no-index``; PyPI is asked only for wheels not cach
 
 pip evaluates environment markers against the interpreter running this script, not the target
 (pip only knows the target's tags); the dependencies here carry no markers, so this is exact.
+
+``--host`` builds the same artifacts for the interpreter running this script and its CPU
+(e.g. cp311 x86_64 wheels) into ``--dist``: what tests/terraform's rehearsal runs the deployed
+functions from on this machine. Terraform never deploys it; its manifest names its own runtime.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import base64
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -60,8 +68,11 @@ PLATFORMS: dict[str, tuple[str, ...]] = {
     arch: (f"manylinux_2_28_{machine}", f"manylinux_2_17_{machine}", f"manylinux2014_{machine}")
     for arch, machine in (("arm64", "aarch64"), ("x86_64", "x86_64"))
 }
-# Provided by the Lambda runtime; never shipped in the layer.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
+# What the code needs of the SDK it ships (lambda_src/imgsvc/aws.py checks it again at run
+# time): the S3 PutObject parameters of conditional writes and of checksums.
+SDK_PUT_OBJECT_MEMBERS = ("IfNoneMatch", "ChecksumSHA256")
+# Machine names (platform.machine()) -> Lambda's architecture names, for --host.
+HOST_ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 9
@@ -129,22 +140,43 @@ def function_entries() -> list[tuple[str, Path]]:
     return [(name, path) for name, path in walk(SOURCE_DIR, package) if name.endswith(".py")]
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
-    """``[project] dependencies`` minus what the Lambda runtime already provides."""
+    """``[project] dependencies``: everything the layer ships, the AWS SDK included."""
     with pyproject.open("rb") as stream:
         declared: list[str] = tomllib.load(stream)["project"]["dependencies"]
     kept = []
     for requirement in declared:
-        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-        if match is None:
+        if re.match(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*", requirement) is None:
             raise SystemExit(f"build.py: cannot read the requirement {requirement!r}")
-        if _canonical(match[1]) not in RUNTIME_PROVIDED:
-            kept.append(requirement.strip())
+        kept.append(requirement.strip())
     return kept
+
+
+def check_sdk(site: Path) -> str:
+    """The botocore version installed in ``site``; SystemExit when it is missing, or when its S3
+    model lacks a PutObject parameter the code sends (:data:`SDK_PUT_OBJECT_MEMBERS`)."""
+    import gzip
+
+    versions = sorted(site.glob("botocore-*.dist-info"))
+    model_dir = site / "botocore" / "data" / "s3" / "2006-03-01"
+    models = [model_dir / "service-2.json.gz", model_dir / "service-2.json"]
+    model_file = next((path for path in models if path.is_file()), None)
+    if not versions or model_file is None:
+        raise SystemExit(
+            "build.py: the layer has no botocore: list boto3 in pyproject.toml's [project] "
+            "dependencies (the functions must not depend on the runtime's SDK)"
+        )
+    version = versions[0].name.removeprefix("botocore-").removesuffix(".dist-info")
+    raw = model_file.read_bytes()
+    model = json.loads(gzip.decompress(raw) if model_file.suffix == ".gz" else raw)
+    shape = model["operations"]["PutObject"]["input"]["shape"]
+    missing = [m for m in SDK_PUT_OBJECT_MEMBERS if m not in model["shapes"][shape]["members"]]
+    if missing:
+        raise SystemExit(
+            f"build.py: botocore {version} cannot send S3 PutObject {', '.join(missing)} "
+            "(conditional writes, checksums): raise the boto3/botocore pins in constraints.txt"
+        )
+    return version
 
 
 def _pip(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
@@ -152,13 +184,19 @@ def _pip(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
 
 
-def install_layer(arch: str, target: Path, wheel_dir: Path, requirements: Sequence[str]) -> None:
+def install_layer(
+    arch: str,
+    target: Path,
+    wheel_dir: Path,
+    requirements: Sequence[str],
+    python_version: str = PYTHON_VERSION,
+) -> None:
     """pip-install ``requirements`` for the Lambda target into ``target/python``.
 
     Installs only from ``wheel_dir`` (``--no-index``); downloads into it first when a wheel is
     missing, so a rebuild with a warm cache never touches the network.
     """
-    target_args = ["--only-binary=:all:", "--python-version", PYTHON_VERSION]
+    target_args = ["--only-binary=:all:", "--python-version", python_version]
     target_args += ["--implementation", "cp"]
     for platform in PLATFORMS[arch]:
         target_args += ["--platform", platform]
@@ -187,31 +225,37 @@ def strip_install_noise(site: Path) -> None:
 
     RECORD lists the console scripts' hashes, and those scripts carry the build interpreter's
     absolute path in their shebang; INSTALLER/REQUESTED/direct_url.json describe the install,
-    not the package. ``bin/`` holds those scripts. Packages the runtime provides go too.
+    not the package. ``bin/`` holds those scripts.
     """
     shutil.rmtree(site / "bin", ignore_errors=True)
     for dist_info in site.glob("*.dist-info"):
         for name in PIP_INSTALL_FILES:
             (dist_info / name).unlink(missing_ok=True)
-    for entry in list(site.iterdir()):
-        top = _canonical(entry.name.split("-")[0])
-        if top in RUNTIME_PROVIDED:
-            print(f"  leaving out {entry.name} (the Lambda runtime provides it)")
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     for cache in sorted(site.rglob("__pycache__"), reverse=True):
         shutil.rmtree(cache, ignore_errors=True)
 
 
-def build_layer(arch: str, dist: Path, wheel_dir: Path) -> Path:
+def build_layer(
+    arch: str, dist: Path, wheel_dir: Path, python_version: str = PYTHON_VERSION
+) -> Path:
     requirements = runtime_requirements()
     dest = dist / f"layer-{arch}.zip"
     with tempfile.TemporaryDirectory(prefix="imgsvc-layer-") as tmp:
         target = Path(tmp)
-        install_layer(arch, target, wheel_dir, requirements)
+        install_layer(arch, target, wheel_dir, requirements, python_version)
         site = target / "python"
         strip_install_noise(site)
+        print(f"  bundling botocore {check_sdk(site)}")
         write_zip(dest, walk(target, site))
     return dest
+
+
+def host_target() -> tuple[str, str]:
+    """``(arch, python_version)`` of this machine and interpreter, for ``--host``."""
+    machine = platform.machine().lower()
+    if machine not in HOST_ARCHES:
+        raise SystemExit(f"build.py: --host does not know the machine {machine!r}")
+    return HOST_ARCHES[machine], f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _artifact(path: Path, dist: Path) -> dict[str, object]:
@@ -222,7 +266,7 @@ def _artifact(path: Path, dist: Path) -> dict[str, object]:
     }
 
 
-def write_manifest(dist: Path, arch: str) -> Path:
+def write_manifest(dist: Path, arch: str, runtime: str = RUNTIME) -> Path:
     """Describe what is in ``dist`` (the layer entry is null when no layer was built for arch)."""
     functions = {
         name: {"handler": handler, **_artifact(dist / f"{name}.zip", dist)}
@@ -230,11 +274,11 @@ def write_manifest(dist: Path, arch: str) -> Path:
     }
     layer_zip = dist / f"layer-{arch}.zip"
     layer = (
-        {**_artifact(layer_zip, dist), "arch": arch, "compatible_runtimes": [RUNTIME]}
+        {**_artifact(layer_zip, dist), "arch": arch, "compatible_runtimes": [runtime]}
         if layer_zip.is_file()
         else None
     )
-    manifest = {"arch": arch, "runtime": RUNTIME, "functions": functions, "layer": layer}
+    manifest = {"arch": arch, "runtime": runtime, "functions": functions, "layer": layer}
     dest = dist / "manifest.json"
     fd, tmp_name = tempfile.mkstemp(prefix=".manifest.", suffix=".tmp", dir=dist)
     with os.fdopen(fd, "w", encoding="utf-8") as stream:
@@ -269,9 +313,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-layer", action="store_true", help="only the function zips (keeps an existing layer)"
     )
+    parser.add_argument(
+        "--host",
+        action="store_true",
+        help="for this interpreter and CPU instead of Lambda's (a test variant; not deployable)",
+    )
     args = parser.parse_args(argv)
     dist: Path = args.dist
-    wheel_dir: Path = args.wheel_dir or ROOT / "build" / "wheels" / f"{RUNTIME}-{args.arch}"
+    arch, python_version = host_target() if args.host else (args.arch, PYTHON_VERSION)
+    runtime = f"python{python_version}"
+    wheel_dir: Path = args.wheel_dir or ROOT / "build" / "wheels" / f"{runtime}-{arch}"
 
     entries = function_entries()
     for name in FUNCTIONS:
@@ -279,8 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_zip(path, entries)
         _report(path)
     if not args.no_layer:
-        _report(build_layer(args.arch, dist, wheel_dir))
-    _report(write_manifest(dist, args.arch))
+        _report(build_layer(arch, dist, wheel_dir, python_version))
+    _report(write_manifest(dist, arch, runtime))
     return 0
 
 

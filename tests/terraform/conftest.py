@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.terraform.against_moto import Moto, moto_server
 from tests.terraform.tf import (
     Terraform,
     cli_config,
@@ -16,6 +19,9 @@ from tests.terraform.tf import (
     copy_infra,
     environment,
 )
+
+if TYPE_CHECKING:
+    from tests.terraform.test_dev_apply import Stack
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +60,43 @@ def initialized(
             return done[(relative, purpose)]
 
     return init
+
+
+# --- environments/dev applied to moto, once per test run ------------------------------------
+# test_dev_apply checks the apply itself, test_rehearsal runs the applied functions; both use
+# this one apply (minutes). The test marked `destroys_dev_stack` destroys it, so it runs last.
+
+DESTROYS_DEV_STACK = "destroys_dev_stack"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{DESTROYS_DEV_STACK}: destroys the shared dev stack, so runs after its users"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    last = [item for item in items if item.get_closest_marker(DESTROYS_DEV_STACK)]
+    if last:
+        items[:] = [item for item in items if item not in last] + last
+
+
+@dataclass
+class AppliedDev:
+    moto: Moto
+    artifacts: Path  # the real build that was applied (arm64 layer)
+    stack: Stack
+
+
+@pytest.fixture(scope="session")
+def applied_dev(
+    tmp_path_factory: pytest.TempPathFactory, terraform: Terraform
+) -> Iterator[AppliedDev]:
+    from tests.terraform import test_dev_apply as dev
+
+    with moto_server() as moto:
+        artifacts = dev.build_artifacts(tmp_path_factory.mktemp("dist"))
+        with dev.applied_stack(
+            tmp_path_factory.mktemp("dev-stack"), terraform, moto, artifacts
+        ) as stack:
+            yield AppliedDev(moto, artifacts, stack)

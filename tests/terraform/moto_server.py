@@ -19,12 +19,31 @@ filled here, in this test process only:
 - Bucket policies: moto evaluates no Bool conditions, so the usual TLS-only statement (deny
   when aws:SecureTransport is false) denies every object write. Requests count as TLS here,
   as they are against AWS's HTTPS endpoints.
+- SQS event source mappings: moto "invokes" the function without running it (no Docker) and
+  deletes the batch. Here messages stay in the queue, for the test that plays Lambda's poller
+  (tests/terraform/rehearsal.py).
+
+For the rehearsal, which runs the deployed functions with moto's IAM enforcement on
+(``POST /moto-api/reset-auth``), three more (all inert while enforcement is off):
+
+- S3's signature check fails for requests whose query holds ``/`` or ``:``, even an
+  administrator's. It is skipped; who the caller is (the access key) and what it may do are
+  still checked.
+- DynamoDB calls are checked against resource ``*``, so a statement for a table's ARN never
+  matches. Here they are checked against the table named in the request.
+- A browser's POST of a presigned form carries its signer's credentials in form fields, not an
+  ``Authorization`` header (moto fails on it). S3 allows it when the signer may PutObject that
+  key (the form's policy and signature are not checked here); here it is authorised as such.
+
+Every authorisation decision is recorded, and ``GET /_rehearsal/decisions`` returns them:
+``[{"principal", "action", "resource", "allowed"}]``.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import json
 import re
 import sys
 import threading
@@ -100,6 +119,11 @@ class CloudFrontExtras:
 
     def __call__(self, environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
+        if path == DECISIONS_PATH:
+            with _DECISIONS_LOCK:
+                body = json.dumps(_DECISIONS).encode()
+            start("200 OK", [("Content-Type", "application/json")])
+            return [body]
         if path.startswith(API):
             parts = path[len(API) :].strip("/").split("/")
             if parts[0] in self.KINDS or parts[0] == "function":
@@ -354,6 +378,102 @@ def _fix_sqs_attributes() -> None:
     setattr(Queue, "attributes", property(_get))  # noqa: B010
 
 
+def _fix_sqs_event_source_mappings() -> None:
+    """Leave messages for the poller the test plays; moto would 'invoke' and delete them."""
+    from moto.sqs.models import Queue
+
+    add_message = Queue.add_message
+
+    def _add(self: Any, message: Any) -> None:
+        mappings = self.lambda_event_source_mappings
+        self.lambda_event_source_mappings = {}
+        try:
+            add_message(self, message)
+        finally:
+            self.lambda_event_source_mappings = mappings
+
+    setattr(Queue, "add_message", _add)  # noqa: B010
+
+
+DECISIONS_PATH = "/_rehearsal/decisions"
+_DECISIONS: list[dict[str, Any]] = []
+_DECISIONS_LOCK = threading.Lock()
+
+
+def _record_decisions() -> None:
+    """Keep every authorisation decision moto makes while enforcement is on."""
+    from moto.iam.access_control import IAMRequestBase
+
+    check = IAMRequestBase.check_action_permitted
+
+    def _checked(self: Any, resource: str) -> None:
+        entry = {"principal": self._access_key.arn, "action": self._action, "resource": resource}
+        try:
+            check(self, resource)
+        except Exception:
+            with _DECISIONS_LOCK:
+                _DECISIONS.append({**entry, "allowed": False})
+            raise
+        with _DECISIONS_LOCK:
+            _DECISIONS.append({**entry, "allowed": True})
+
+    setattr(IAMRequestBase, "check_action_permitted", _checked)  # noqa: B010
+
+
+def _skip_s3_signature_check() -> None:
+    """moto 5.2.1 rejects valid S3 signatures when the query holds "/" or ":"."""
+    from moto.iam.access_control import S3IAMRequest
+
+    def _unchecked(self: Any) -> None:
+        return None
+
+    setattr(S3IAMRequest, "check_signature", _unchecked)  # noqa: B010
+
+
+def _fix_dynamodb_resource() -> None:
+    """Check DynamoDB calls against the table they name, as IAM does (moto 5.2.1: "*")."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    def _determine_resource(self: Any) -> str:
+        # call_action has set self.body to the parsed request before it asks.
+        table = (getattr(self, "body", None) or {}).get("TableName")
+        if not isinstance(table, str) or not table:
+            return "*"
+        if table.startswith("arn:"):
+            return table
+        return f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{table}"
+
+    setattr(DynamoHandler, "_determine_resource", _determine_resource)  # noqa: B010
+
+
+def _authorize_presigned_posts() -> None:
+    """A form POST is authorised as its signer's s3:PutObject of the form's key."""
+    from moto.s3.responses import S3Response
+
+    authorize = S3Response._authenticate_and_authorize_s3_action
+
+    def _authorize(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
+        fields = {name.lower(): values for name, values in (self.querystring or {}).items()}
+        credential = fields.get("x-amz-credential")
+        if self.method != "POST" or "Authorization" in self.headers or not credential:
+            return authorize(self, bucket_name=bucket_name, key_name=key_name)  # type: ignore[no-any-return]
+        headers = dict(self.headers)
+        headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={credential[0]}, SignedHeaders=host, Signature=form"
+        )
+        token = fields.get("x-amz-security-token")
+        if token:
+            headers["X-Amz-Security-Token"] = token[0]
+        key = (fields.get("key") or [key_name])[0]
+        saved, self.headers = self.headers, headers
+        try:
+            return authorize(self, bucket_name=bucket_name, key_name=key)  # type: ignore[no-any-return]
+        finally:
+            self.headers = saved
+
+    setattr(S3Response, "_authenticate_and_authorize_s3_action", _authorize)  # noqa: B010
+
+
 def main() -> int:
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -365,6 +485,11 @@ def main() -> int:
     _fix_distribution_arn()
     _fix_bucket_policy_conditions()
     _fix_delete_marker_disposal()
+    _fix_sqs_event_source_mappings()
+    _record_decisions()
+    _skip_s3_signature_check()
+    _fix_dynamodb_resource()
+    _authorize_presigned_posts()
     extras = CloudFrontExtras(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, extras, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

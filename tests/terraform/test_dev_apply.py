@@ -16,14 +16,18 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.terraform.against_moto import REGION, Moto, moto_server, provider_override
+from tests.terraform.against_moto import REGION, Moto, provider_override
 from tests.terraform.tf import ROOT, Terraform, copy_infra
+
+if TYPE_CHECKING:
+    from tests.terraform.conftest import AppliedDev
 
 # Apply and destroy take minutes each (more on a busy machine): above the suite default.
 pytestmark = [pytest.mark.terraform, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -107,16 +111,8 @@ def prepare_copy(root: Path, moto: Moto, *, web: dict[str, str] | None, dist: Pa
     return environment
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    with moto_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real build (function zips and the arm64 layer from the cached wheels)."""
-    dist = tmp_path_factory.mktemp("dist")
+def build_artifacts(dist: Path) -> Path:
+    """The real build (function zips and the arm64 layer from the cached wheels) into dist."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "build.py"), "--dist", str(dist)],
         capture_output=True,
@@ -128,13 +124,10 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dist
 
 
-@pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, terraform: Terraform, moto: Moto, artifacts: Path
-) -> Iterator[Stack]:
-    directory = prepare_copy(
-        tmp_path_factory.mktemp("dev-stack"), moto, web=WEB_FIXTURE, dist=artifacts
-    )
+@contextmanager
+def applied_stack(root: Path, terraform: Terraform, moto: Moto, artifacts: Path) -> Iterator[Stack]:
+    """environments/dev applied to moto from a copy in root; destroyed on exit unless a test did."""
+    directory = prepare_copy(root, moto, web=WEB_FIXTURE, dist=artifacts)
     stack = Stack(directory, terraform, moto)
     stack.tf("init", "-input=false", "-no-color", "-lockfile=readonly")
     try:
@@ -145,6 +138,22 @@ def stack(
     finally:
         if not stack.destroyed:
             stack.tf("destroy", "-auto-approve", "-input=false", *stack.plan_args(), check=False)
+
+
+# One apply per test run, shared with test_rehearsal (conftest.py: applied_dev).
+@pytest.fixture(scope="module")
+def moto(applied_dev: AppliedDev) -> Moto:
+    return applied_dev.moto
+
+
+@pytest.fixture(scope="module")
+def artifacts(applied_dev: AppliedDev) -> Path:
+    return applied_dev.artifacts
+
+
+@pytest.fixture(scope="module")
+def stack(applied_dev: AppliedDev) -> Stack:
+    return applied_dev.stack
 
 
 def test_apply_outputs_name_everything_after_the_stage(stack: Stack) -> None:
@@ -494,6 +503,7 @@ def _leftovers(moto: Moto) -> dict[str, list[str]]:
     return {kind: names for kind, names in found.items() if names}
 
 
+@pytest.mark.destroys_dev_stack
 def test_destroy_leaves_nothing_behind(stack: Stack) -> None:
     assert _leftovers(stack.moto), "the stack should exist before destroy"
     stack.tf("destroy", "-auto-approve", "-input=false", *stack.plan_args())
