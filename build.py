@@ -71,6 +71,11 @@ PLATFORMS: dict[str, tuple[str, ...]] = {
 # What the code needs of the SDK it ships (lambda_src/imgsvc/aws.py checks it again at run
 # time): the S3 PutObject parameters of conditional writes and of checksums.
 SDK_PUT_OBJECT_MEMBERS = ("IfNoneMatch", "ChecksumSHA256")
+# The AWS services the functions make clients for (lambda_src/imgsvc/aws.py; a test keeps the
+# two in step). botocore's models of the other ~400 services stay out of the layer: 27 MB of
+# its 31 MB (bench/coldstart.py). A client for a service not listed fails with
+# UnknownServiceError: add the service here.
+SDK_SERVICES = frozenset({"cloudfront", "dynamodb", "s3", "sns", "sqs", "sts"})
 # Machine names (platform.machine()) -> Lambda's architecture names, for --host.
 HOST_ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
@@ -198,8 +203,8 @@ def install_layer(
     """
     target_args = ["--only-binary=:all:", "--python-version", python_version]
     target_args += ["--implementation", "cp"]
-    for platform in PLATFORMS[arch]:
-        target_args += ["--platform", platform]
+    for tag in PLATFORMS[arch]:
+        target_args += ["--platform", tag]
     constraints = ROOT / "constraints.txt"
     pins = ["-c", str(constraints)] if constraints.is_file() else []
     offline = ["--no-index", "--find-links", str(wheel_dir)]
@@ -235,6 +240,16 @@ def strip_install_noise(site: Path) -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def trim_sdk(site: Path) -> None:
+    """Keep botocore's models of :data:`SDK_SERVICES` only (its shared files all stay)."""
+    data = site / "botocore" / "data"
+    if not data.is_dir():
+        return
+    for entry in sorted(data.iterdir()):
+        if entry.is_dir() and entry.name not in SDK_SERVICES:
+            shutil.rmtree(entry)
+
+
 def build_layer(
     arch: str, dist: Path, wheel_dir: Path, python_version: str = PYTHON_VERSION
 ) -> Path:
@@ -245,7 +260,8 @@ def build_layer(
         install_layer(arch, target, wheel_dir, requirements, python_version)
         site = target / "python"
         strip_install_noise(site)
-        print(f"  bundling botocore {check_sdk(site)}")
+        trim_sdk(site)
+        print(f"  bundling botocore {check_sdk(site)} with {', '.join(sorted(SDK_SERVICES))}")
         write_zip(dest, walk(target, site))
     return dest
 

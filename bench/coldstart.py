@@ -4,7 +4,9 @@ same run. Module imports are the part of a cold start the code controls; the run
 start is the same for every function and is shown by the bare interpreter row.
 
 Target: each handler <= 1.25x ``import boto3``. The second table ranks each handler's direct
-imports by ``python -X importtime``: what to make lazy when a handler is over.
+imports by ``python -X importtime``: what to make lazy when a handler is over. The last weighs
+the AWS SDK the layer bundles (:func:`sdk_layer`): layer size and cold start, against the
+runtime's SDK.
 ``IMGSVC_BENCH_COLDSTART_REPEAT`` sets the runs per module (default 9).
 
 The third table is what tracing would add (modules/function/README.md, "Tracing"): each
@@ -202,3 +204,97 @@ def run() -> None:
         )
     headers = ["process", "ms", "+ Tracer() ms", "Tracer adds", f"traced vs {BASELINE}", ""]
     print_table(headers, tracer_rows)
+    sdk_layer()
+
+
+# --- The AWS SDK in the layer (docs/deploy.md, "The AWS SDK") ---------------------------------
+# What boto3 brings that nothing else in the layer needs (urllib3 is requests' too).
+SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six")
+# A cold start's own work: the handler's imports, then the first S3 client (its model loads).
+_FIRST_CLIENT = (
+    "import sys; sys.path[:0] = {paths!r}; import imgsvc.handlers.api; "
+    "from imgsvc import aws; aws.s3('eu-west-1')"
+)
+
+
+def _is_sdk(entry: str) -> bool:
+    top = entry.split("/", 2)[1] if entry.count("/") >= 1 else entry
+    name = top.split("-")[0].split(".")[0].lower()
+    return name in SDK_PACKAGES or top.lower().startswith("python_dateutil")
+
+
+def _zip_mb(entries: list[tuple[str, str]], dest: str) -> tuple[float, float]:
+    """(zipped, unzipped) MB of a layer zip made of ``entries`` the way build.py makes it."""
+    from pathlib import Path
+
+    import build
+
+    build.write_zip(Path(dest), [(name, Path(path)) for name, path in entries])
+    unzipped = sum(os.path.getsize(path) for _, path in entries)
+    return os.path.getsize(dest) / (1024 * 1024), unzipped / (1024 * 1024)
+
+
+def sdk_layer(repeat: int = REPEAT) -> None:
+    """The layer with the SDK bundled (what build.py ships) against one without it (the
+    runtime's SDK): sizes, and the cold start of a fresh ``python -I -S`` process that imports
+    the api handler and creates its S3 client from the extracted layer, Lambda's search path."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import build
+
+    arch, version = build.host_target()
+    wheels = build.ROOT / "build" / "wheels" / f"python{version}-{arch}"
+    with tempfile.TemporaryDirectory(prefix="imgsvc-bench-sdk-") as tmp:
+        root = Path(tmp)
+        build.install_layer(arch, root, wheels, build.runtime_requirements(), version)
+        build.strip_install_noise(root / "python")
+        whole = [(name, str(path)) for name, path in build.walk(root, root / "python")]
+        whole_size = _zip_mb(whole, str(root / "whole.zip"))
+        build.trim_sdk(root / "python")  # what build.py ships
+        entries = [(name, str(path)) for name, path in build.walk(root, root / "python")]
+        without = [(n, p) for n, p in entries if not _is_sdk(n)]
+        sized = {
+            "bundled": _zip_mb(entries, str(root / "with.zip")),
+            "runtime's": _zip_mb(without, str(root / "without.zip")),
+        }
+        # The SDK outside the layer, where the runtime keeps its own (after /opt/python).
+        runtime = root / "runtime"
+        layer_only = root / "layer-without-sdk" / "python"
+        for name, path in entries:
+            dest = (runtime if _is_sdk(name) else layer_only.parent) / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+        task = str(build.SOURCE_DIR)
+        cases = {
+            "bundled": [task, str(root / "python")],
+            "runtime's": [task, str(layer_only), str(runtime / "python")],
+        }
+        env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_SERVICE_NAME": "imgsvc"}
+        samples: dict[str, list[float]] = {case: [] for case in cases}
+        for _ in range(max(1, repeat) + 1):  # the first round fills the file cache; dropped
+            for case, paths in cases.items():
+                start = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-I", "-S", "-c", _FIRST_CLIENT.format(paths=paths)],
+                    env=env,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+                samples[case].append((time.perf_counter() - start) * 1000.0)
+    times = {case: statistics.median(values[1:]) for case, values in samples.items()}
+    base = times["runtime's"]
+    print(
+        f"\nThe AWS SDK in the layer (python{version} {arch} wheels; cold start: handler import +"
+        f" first S3 client, median of {repeat} runs)"
+    )
+    print_table(
+        ["SDK", "layer zip MB", "unzipped MB", "cold start ms", "vs runtime's"],
+        [
+            [case, sized[case][0], sized[case][1], times[case], ratio(times[case], base)]
+            for case in ("runtime's", "bundled")
+        ]
+        + [["bundled, every botocore model", whole_size[0], whole_size[1], "", ""]],
+    )
+    print(f"(bundled: botocore's models of {', '.join(sorted(build.SDK_SERVICES))} only)")

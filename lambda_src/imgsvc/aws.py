@@ -2,6 +2,11 @@
 
 Nothing here runs at import time (cold start). The endpoint comes from boto3's own
 ``AWS_ENDPOINT_URL`` handling, which is how the local mode points everything at moto.
+
+The SDK is the one the layer bundles (build.py), found before the runtime's own on Lambda's
+search path. The S3 client checks on creation that its botocore can send what the code sends
+(:func:`check_s3_model`): an older SDK would fail every such call with a vague parameter error,
+or, worse, drop nothing and never be noticed; this fails first, naming the fix.
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
+
+# S3 PutObject parameters the code relies on: conditional writes (renditions are written once,
+# IfNoneMatch="*") and checksums (S3 checks an original's SHA-256 on arrival).
+REQUIRED_PUT_OBJECT_MEMBERS = ("IfNoneMatch", "ChecksumSHA256")
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], Any] = {}
@@ -35,10 +44,28 @@ def client(service: str, region: str | None = None) -> Any:
             if service == "s3":
                 # SigV4 presigned URLs that work in every region, path-style on custom endpoints.
                 config = config.merge(Config(signature_version="s3v4"))
-            _clients[key] = boto3.client(  # type: ignore[call-overload]
+            created = boto3.client(  # type: ignore[call-overload]
                 service, region_name=region or None, config=config
             )
+            if service == "s3":
+                check_s3_model(created.meta.service_model)
+            _clients[key] = created
         return _clients[key]
+
+
+def check_s3_model(model: Any) -> None:
+    """RuntimeError unless the S3 model of this botocore has every PutObject parameter the code
+    sends (:data:`REQUIRED_PUT_OBJECT_MEMBERS`)."""
+    members = model.operation_model("PutObject").input_shape.members
+    missing = [name for name in REQUIRED_PUT_OBJECT_MEMBERS if name not in members]
+    if missing:
+        import botocore
+
+        raise RuntimeError(
+            f"botocore {botocore.__version__} (from {botocore.__file__}) cannot send S3 PutObject "
+            f"{', '.join(missing)}. The functions need the SDK their layer bundles: deploy the "
+            "layer that build.py makes, listed first in the function's layers."
+        )
 
 
 def s3(region: str | None = None) -> S3Client:

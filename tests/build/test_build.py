@@ -222,20 +222,54 @@ def test_a_failed_write_leaves_the_previous_zip_and_no_temp_file(tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.py", "out.zip"]
 
 
-def test_runtime_requirements_come_from_pyproject_without_the_runtime_sdk(tmp_path: Path) -> None:
+def test_runtime_requirements_come_from_pyproject_sdk_included(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(
         '[project]\nname = "x"\ndependencies = ["pillow==13.0.0", "boto3==1.0", '
-        '"Botocore>=1", "s3_transfer", "requests[socks]==2.0 ; python_version >= \'3.8\'"]\n'
+        "\"requests[socks]==2.0 ; python_version >= '3.8'\"]\n"
     )
     assert build.runtime_requirements(pyproject) == [
         "pillow==13.0.0",
-        "s3_transfer",
+        "boto3==1.0",
         "requests[socks]==2.0 ; python_version >= '3.8'",
     ]
-    assert build.runtime_requirements() == [
-        r for r in _declared() if not r.lower().startswith(("boto3", "botocore"))
-    ]
+    assert build.runtime_requirements() == _declared()
+    assert any(r.startswith("boto3==") for r in _declared())
+
+
+def _fake_botocore(site: Path, members: list[str], *, gz: bool = True) -> None:
+    import gzip
+
+    (site / "botocore-1.2.3.dist-info").mkdir(parents=True)
+    model_dir = site / "botocore" / "data" / "s3" / "2006-03-01"
+    model_dir.mkdir(parents=True)
+    model = {
+        "operations": {"PutObject": {"input": {"shape": "PutObjectRequest"}}},
+        "shapes": {"PutObjectRequest": {"members": {m: {"shape": "S"} for m in members}}},
+    }
+    raw = json.dumps(model).encode()
+    if gz:
+        (model_dir / "service-2.json.gz").write_bytes(gzip.compress(raw))
+    else:
+        (model_dir / "service-2.json").write_bytes(raw)
+
+
+def test_check_sdk_reads_the_bundled_s3_model(tmp_path: Path) -> None:
+    _fake_botocore(tmp_path / "a", ["Bucket", "IfNoneMatch", "ChecksumSHA256"])
+    assert build.check_sdk(tmp_path / "a") == "1.2.3"
+    _fake_botocore(tmp_path / "b", ["Bucket", "IfNoneMatch", "ChecksumSHA256"], gz=False)
+    assert build.check_sdk(tmp_path / "b") == "1.2.3"
+
+
+def test_check_sdk_refuses_a_botocore_without_conditional_writes(tmp_path: Path) -> None:
+    _fake_botocore(tmp_path, ["Bucket", "ChecksumSHA256"])
+    with pytest.raises(SystemExit, match=r"botocore 1\.2\.3 cannot send S3 PutObject IfNoneMatch"):
+        build.check_sdk(tmp_path)
+
+
+def test_check_sdk_refuses_a_layer_without_botocore(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="the layer has no botocore"):
+        build.check_sdk(tmp_path)
 
 
 def _declared() -> list[str]:
@@ -246,7 +280,7 @@ def _declared() -> list[str]:
 
 
 @pytest.mark.slow
-def test_arm64_layer_has_aarch64_pillow_no_boto3_and_is_reproducible(tmp_path: Path) -> None:
+def test_arm64_layer_has_aarch64_pillow_the_sdk_and_is_reproducible(tmp_path: Path) -> None:
     # Wheels are cached in the repo's build/wheels, so reruns are offline.
     builds = []
     for attempt in ("first", "second"):
@@ -269,7 +303,9 @@ def test_arm64_layer_has_aarch64_pillow_no_boto3_and_is_reproducible(tmp_path: P
     assert all(n.startswith("python/") for n in names)
     tops = {n.split("/")[1].split("-")[0].lower() for n in names}
     assert {"pil", "aws_lambda_powertools", "requests", "requests_toolbelt"} <= tops
-    assert not tops & {"boto3", "botocore", "s3transfer", "bin"}
+    # The SDK the code needs (S3 conditional writes, checksums), not the runtime's.
+    assert {"boto3", "botocore", "s3transfer"} <= tops
+    assert "bin" not in tops
     assert not [
         n for n in names if n.endswith((".pyc", "/RECORD", "/INSTALLER", "direct_url.json"))
     ]
@@ -285,3 +321,31 @@ def test_arm64_layer_has_aarch64_pillow_no_boto3_and_is_reproducible(tmp_path: P
         "size": layer.stat().st_size,
         "sha256_b64": build.sha256_b64(layer),
     }
+
+
+def test_the_layer_keeps_the_model_of_every_service_the_code_calls() -> None:
+    # Every client the package makes goes through imgsvc.aws.client("<service>", ...).
+    import re
+
+    sources = "\n".join(p.read_text() for p in sorted((ROOT / "lambda_src").rglob("*.py")))
+    assert "boto3.resource(" not in sources
+    assert sources.count("boto3.client(") == 1, "clients are made in imgsvc/aws.py only"
+    called = set(re.findall(r"\bclient\(\s*\"([a-z0-9-]+)\"", sources))
+    assert called, "no service found: the pattern no longer matches imgsvc/aws.py"
+    assert called <= build.SDK_SERVICES, called - build.SDK_SERVICES
+
+
+def test_trim_sdk_keeps_the_listed_services_and_the_shared_files(tmp_path: Path) -> None:
+    data = tmp_path / "botocore" / "data"
+    for service in ("s3", "dynamodb", "ec2", "sagemaker"):
+        (data / service / "2020-01-01").mkdir(parents=True)
+        (data / service / "2020-01-01" / "service-2.json.gz").write_bytes(b"x")
+    (data / "endpoints.json").write_text("{}")
+    (data / "partitions.json").write_text("{}")
+    build.trim_sdk(tmp_path)
+    assert sorted(p.name for p in data.iterdir()) == [
+        "dynamodb",
+        "endpoints.json",
+        "partitions.json",
+        "s3",
+    ]

@@ -19,6 +19,8 @@ filled here, in this test process only:
 - Bucket policies: moto evaluates no Bool conditions, so the usual TLS-only statement (deny
   when aws:SecureTransport is false) denies every object write. Requests count as TLS here,
   as they are against AWS's HTTPS endpoints.
+- S3 event notifications lack the object's versionId, which AWS sends for a versioned bucket
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
 - SQS event source mappings: moto "invokes" the function without running it (no Docker) and
   deletes the batch. Here messages stay in the queue, for the test that plays Lambda's poller
   (tests/terraform/rehearsal.py).
@@ -26,9 +28,9 @@ filled here, in this test process only:
 For the rehearsal, which runs the deployed functions with moto's IAM enforcement on
 (``POST /moto-api/reset-auth``), three more (all inert while enforcement is off):
 
-- S3's signature check fails for requests whose query holds ``/`` or ``:``, even an
-  administrator's. It is skipped; who the caller is (the access key) and what it may do are
-  still checked.
+- Its signature check fails for valid requests: S3 ones whose query holds ``/`` or ``:``,
+  API Gateway's (REST paths), even an administrator's. It is skipped; who the caller is (the
+  access key and session token) and what it may do are still checked.
 - DynamoDB calls are checked against resource ``*``, so a statement for a table's ARN never
   matches. Here they are checked against the table named in the request.
 - A browser's POST of a presigned form carries its signer's credentials in form fields, not an
@@ -395,6 +397,23 @@ def _fix_sqs_event_source_mappings() -> None:
     setattr(Queue, "add_message", _add)  # noqa: B010
 
 
+def _fix_s3_event_version_id() -> None:
+    """Put the version id into S3 event records of versioned buckets, as AWS does."""
+    from moto.s3 import notifications
+
+    get_event = notifications._get_s3_event
+
+    def _event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event: dict[str, Any] = get_event(event_name, bucket, key, notification_id)
+        version = getattr(key, "version_id", None)
+        if version and version != "null":
+            for record in event["Records"]:
+                record["s3"]["object"]["versionId"] = version
+        return event
+
+    setattr(notifications, "_get_s3_event", _event)  # noqa: B010
+
+
 DECISIONS_PATH = "/_rehearsal/decisions"
 _DECISIONS: list[dict[str, Any]] = []
 _DECISIONS_LOCK = threading.Lock()
@@ -420,14 +439,14 @@ def _record_decisions() -> None:
     setattr(IAMRequestBase, "check_action_permitted", _checked)  # noqa: B010
 
 
-def _skip_s3_signature_check() -> None:
-    """moto 5.2.1 rejects valid S3 signatures when the query holds "/" or ":"."""
-    from moto.iam.access_control import S3IAMRequest
+def _skip_signature_check() -> None:
+    """moto 5.2.1 rejects valid signatures (S3 queries with "/" or ":", API Gateway)."""
+    from moto.iam.access_control import IAMRequestBase
 
     def _unchecked(self: Any) -> None:
         return None
 
-    setattr(S3IAMRequest, "check_signature", _unchecked)  # noqa: B010
+    setattr(IAMRequestBase, "check_signature", _unchecked)  # noqa: B010
 
 
 def _fix_dynamodb_resource() -> None:
@@ -486,8 +505,9 @@ def main() -> int:
     _fix_bucket_policy_conditions()
     _fix_delete_marker_disposal()
     _fix_sqs_event_source_mappings()
+    _fix_s3_event_version_id()
     _record_decisions()
-    _skip_s3_signature_check()
+    _skip_signature_check()
     _fix_dynamodb_resource()
     _authorize_presigned_posts()
     extras = CloudFrontExtras(DomainDispatcherApplication(create_backend_app))

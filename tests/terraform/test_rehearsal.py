@@ -121,8 +121,9 @@ def _api(run: Run, method: str, path: str, resource: str, **kwargs: Any) -> dict
     return dict(invocation.result)
 
 
-def _consume(run: Run, key: str) -> Invocation:
-    invocation, _ = run.rehearsal.consume(key)
+def _consume(run: Run, key: str, image_id: str) -> Invocation:
+    """The function's queue delivers the S3 event of ``image_id``'s object (and any other)."""
+    invocation, _ = run.rehearsal.consume(key, containing=image_id)
     run.outcome.invocations.append(invocation)
     assert invocation.ok, invocation.errors[-4000:]
     assert invocation.result == {"batchItemFailures": []}, invocation.logs[-4000:]
@@ -162,6 +163,7 @@ def _drive(run: Run) -> None:
         "POST",
         "/images",
         "/images",
+        query={"name": "rehearsal.png"},
         body=imagegen.png(320, 240),
         content_type="image/png",
         binary=True,
@@ -172,7 +174,7 @@ def _drive(run: Run) -> None:
 
     # 2. S3 -> SNS -> one queue per effect -> the effect function.
     for effect in EFFECTS:
-        _consume(run, f"effect-{effect}")
+        _consume(run, f"effect-{effect}", image_id)
     gifs = _api(
         run,
         "GET",
@@ -202,7 +204,7 @@ def _drive(run: Run) -> None:
     )
     out.upload_post_status = posted.status_code
     assert posted.ok, posted.text
-    _consume(run, "uploads")
+    _consume(run, "uploads", out.upload_id)
     status = _api(
         run,
         "GET",
@@ -216,7 +218,7 @@ def _drive(run: Run) -> None:
     out.uploaded_image = json.loads(image["body"])
     # The uploaded image's original went through the same fan-out.
     for effect in EFFECTS:
-        _consume(run, f"effect-{effect}")
+        _consume(run, f"effect-{effect}", out.upload_id)
 
     # 4. CloudFront's origin request for a missing rendition.
     path = f"/r/{image_id}/{out.created['version']}/{_side(run)}x/webp"
@@ -260,10 +262,19 @@ def test_functions_run_from_the_built_artifacts_only(run: Run, host_artifacts: P
             assert entry.startswith(sys.base_prefix), entry
             assert "site-packages" not in entry, entry
             assert "dist-packages" not in entry, entry
-        for module in ("imgsvc", "boto3", "botocore", "PIL", "aws_lambda_powertools"):
+        for module in ("imgsvc", "boto3", "botocore", "aws_lambda_powertools"):
             location = invocation.modules.get(module) or ""
             assert location.startswith(roots), (module, location)
+        assert invocation.modules["imgsvc"].startswith(str(run.rehearsal.task_root))
         assert invocation.modules["boto3"].startswith(str(run.rehearsal.opt))
+        # Every module with a file came from the artifacts or the standard library.
+        for module, location in invocation.modules.items():
+            if location and module != "__main__" and not location.startswith(roots):
+                assert location.startswith(sys.base_prefix), (module, location)
+                assert "-packages" not in location, (module, location)
+    pillow = {i.modules.get("PIL") for i in run.outcome.invocations} - {None}
+    assert pillow
+    assert all(location.startswith(str(run.rehearsal.opt)) for location in pillow if location)
 
 
 def test_api_stores_the_original_and_its_record(run: Run) -> None:
