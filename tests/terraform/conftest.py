@@ -89,14 +89,19 @@ class AppliedDev:
 
 
 @pytest.fixture(scope="session")
+def dev_moto() -> Iterator[Moto]:
+    """The moto server environments/dev is applied to (its own process, for the whole run)."""
+    with moto_server() as moto:
+        yield moto
+
+
+@pytest.fixture(scope="session")
 def applied_dev(
-    tmp_path_factory: pytest.TempPathFactory, terraform: Terraform
+    tmp_path_factory: pytest.TempPathFactory, terraform: Terraform, dev_moto: Moto
 ) -> Iterator[AppliedDev]:
     from tests.terraform import test_dev_apply as dev
 
-    with moto_server() as moto:
-        artifacts = dev.build_artifacts(tmp_path_factory.mktemp("dist"))
-        with dev.applied_stack(
-            tmp_path_factory.mktemp("dev-stack"), terraform, moto, artifacts
-        ) as stack:
-            yield AppliedDev(moto, artifacts, stack)
+    artifacts = dev.build_artifacts(tmp_path_factory.mktemp("dist"))
+    root = tmp_path_factory.mktemp("dev-stack")
+    with dev.applied_stack(root, terraform, dev_moto, artifacts) as stack:
+        yield AppliedDev(dev_moto, artifacts, stack)

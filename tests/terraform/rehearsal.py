@@ -181,15 +181,21 @@ class Rehearsal:
         }
         return {**env, **function.variables}
 
+    @property
+    def bootstrap(self) -> Path:
+        """The runtime's entry point (it is ``__main__`` in every function process)."""
+        path = self.work / "bootstrap.py"
+        if not path.exists():
+            path.write_text(BOOTSTRAP)
+        return path
+
     def invoke(self, key: str, event: dict[str, Any]) -> Invocation:
         function = self.functions[key]
         request_id = str(uuid.uuid4())
         directory = self.work / "invocations" / request_id
         directory.mkdir(parents=True)
         (directory / "event.json").write_text(json.dumps(event))
-        bootstrap = self.work / "bootstrap.py"
-        if not bootstrap.exists():
-            bootstrap.write_text(BOOTSTRAP)
+        bootstrap = self.bootstrap
         done = subprocess.run(
             [
                 sys.executable,

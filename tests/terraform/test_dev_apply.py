@@ -142,8 +142,8 @@ def applied_stack(root: Path, terraform: Terraform, moto: Moto, artifacts: Path)
 
 # One apply per test run, shared with test_rehearsal (conftest.py: applied_dev).
 @pytest.fixture(scope="module")
-def moto(applied_dev: AppliedDev) -> Moto:
-    return applied_dev.moto
+def moto(dev_moto: Moto) -> Moto:
+    return dev_moto
 
 
 @pytest.fixture(scope="module")
