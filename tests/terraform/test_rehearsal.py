@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -197,8 +198,11 @@ def _drive(run: Run) -> None:
     assert ticket["statusCode"] == 201, ticket
     form = json.loads(ticket["body"])
     out.upload_id = form["id"]
+    endpoint = run.rehearsal.moto.endpoint
+    url = _on_moto(form["upload"]["url"], endpoint)
+    assert url == f"{endpoint}/{run.applied.stack.outputs['uploads_bucket_name']}", url
     posted = requests.post(
-        form["upload"]["url"],
+        url,
         data=form["upload"]["fields"],
         files={"file": ("upload.png", imagegen.png(200, 150, seed=2), "image/png")},
         timeout=60,
@@ -229,6 +233,17 @@ def _drive(run: Run) -> None:
     out.rendition = dict(rendition.result)
     out.rendition_key = path.removeprefix("/")
     out.decisions = run.rehearsal.decisions()
+
+
+def _on_moto(url: str, endpoint: str) -> str:
+    """The form's URL as moto serves it: moto stands in for every S3 host, path-style."""
+    if url.startswith(endpoint):
+        return url
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if ".s3." in host or ".s3-" in host:  # virtual-hosted: <bucket>.s3.<region>.amazonaws.com
+        return f"{endpoint}/{host.split('.s3')[0]}"
+    return f"{endpoint}/{parsed.path.strip('/').split('/')[0]}"
 
 
 def _side(run: Run, smallest: int = 0) -> int:
