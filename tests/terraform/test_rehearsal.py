@@ -19,9 +19,10 @@ What moto 5.2.1 checks, as measured for this test (with the fixes in moto_server
   ARN), explicit Deny and wildcards included. The presigned POST is checked as its signer's
   s3:PutObject of the key.
 - Not checked: conditions (ignored), resource policies (bucket and queue policies never grant:
-  here the identity policy alone must), KMS (S3 encryption uses no key permissions), S3's 403
-  for a missing key without s3:ListBucket (moto answers 404 either way), SNS (the functions do
-  not call it; moto would check it against "*"), and a presigned form's policy and signature.
+  here the identity policy alone must), KMS key permissions (the stack's buckets use S3-managed
+  keys), S3's 403 for a missing key without s3:ListBucket (moto answers 404 either way), SNS
+  (the functions do not call it; moto would check it against "*"), and a presigned form's
+  policy and signature.
 - Not run here: CloudFront invalidations (DELETE /images) and the replica fallback.
 
 Every call a function makes is recorded by moto_server.py; the tests assert that each function
