@@ -4,9 +4,7 @@ same run. Module imports are the part of a cold start the code controls; the run
 start is the same for every function and is shown by the bare interpreter row.
 
 Target: each handler <= 1.25x ``import boto3``. The second table ranks each handler's direct
-imports by ``python -X importtime``: what to make lazy when a handler is over. The last weighs
-the AWS SDK the layer bundles (:func:`sdk_layer`): layer size and cold start, against the
-runtime's SDK.
+imports by ``python -X importtime``: what to make lazy when a handler is over.
 ``IMGSVC_BENCH_COLDSTART_REPEAT`` sets the runs per module (default 9).
 
 The third table is what tracing would add (modules/function/README.md, "Tracing"): each
@@ -14,6 +12,9 @@ handler's import with Powertools' ``Tracer()`` created as a traced function woul
 against the handler alone. ``LAMBDA_TASK_ROOT`` is set for those runs, or Tracer disables
 itself outside Lambda and measures nothing; creating it imports the X-Ray SDK and patches
 botocore.
+
+The last weighs the AWS SDK the layer bundles (:func:`sdk_layer`): layer size and cold start,
+against the runtime's SDK.
 """
 
 from __future__ import annotations
