@@ -18,7 +18,8 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from imgsvc.errors import error_body
-from imgsvc_local.gateway import Gateway
+from imgsvc_local import framing
+from imgsvc_local.gateway import API_GATEWAY_MAX_BODY, Gateway, _too_large
 
 logger = logging.getLogger("localmode.http")
 
@@ -29,6 +30,12 @@ CDN_PREFIX = "/cdn"
 CdnHandler = Callable[[str, Request], Response]
 # The environ key where HeaderLinesRequestHandler puts the request's header lines.
 HEADER_LINES = "imgsvc_local.header_lines"
+# ... and the connection's input as it arrives (werkzeug's wsgi.input de-chunks without limits).
+RAW_INPUT = "imgsvc_local.raw_input"
+# Seconds a connection may stay silent while a request (line, headers, body) is being read: a
+# client that stops sending gets a 408 (a body) or is disconnected (the head), and no thread
+# waits for good.
+READ_TIMEOUT = 10.0
 # What http.client's header parser notes for a line it cannot read as a field (the request's
 # other defects, e.g. a multipart Content-Type with no body in the header block, are harmless).
 _HEADER_LINE_DEFECTS = (
@@ -43,8 +50,12 @@ class HeaderLinesRequestHandler(WSGIRequestHandler):
     API Gateway passes every header line on: names with ``_`` (``x-meta-my_key``) and each line
     of a repeated header. The WSGI environ cannot carry either: werkzeug drops names with ``_``
     (``HTTP_X_META_MY_KEY`` could be ``x-meta-my-key`` too) and joins repeated lines with commas.
-    So the gateway reads the lines themselves, from ``environ[HEADER_LINES]``.
+    So the gateway reads the lines themselves, from ``environ[HEADER_LINES]``, and the body
+    from the connection itself (``environ[RAW_INPUT]``, read by :mod:`imgsvc_local.framing`).
+    Every read and write on the connection times out after ``timeout`` seconds of silence.
     """
+
+    timeout = READ_TIMEOUT
 
     def parse_request(self) -> bool:
         if not super().parse_request():
@@ -84,6 +95,7 @@ class HeaderLinesRequestHandler(WSGIRequestHandler):
         environ[HEADER_LINES] = [
             (name, value.replace("\r\n", "")) for name, value in self.headers.items()
         ]
+        environ[RAW_INPUT] = self.rfile
         return environ
 
 
@@ -102,13 +114,20 @@ class LocalApp:
         self.cdn = cdn
         self.web_dir = web_dir
         self.web_config = web_config or {}
+        # The API's host name (host:port), as API Gateway's own domain name: the requests'
+        # Host headers are the client's to choose.
+        self.api_host: str | None = None
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         request = Request(environ)
         started = time.perf_counter()
-        response = self.dispatch(request)
+        try:
+            response = self.dispatch(request)
+        except Exception:  # werkzeug would answer with an HTML page
+            logger.exception("the local mode failed on %s %s", request.method, request.path)
+            response = _json_error(500, "internal_error", "The local mode failed: see its log.")
         elapsed = (time.perf_counter() - started) * 1000
         logger.info(
             '%s "%s %s" %s %.1fms',
@@ -133,20 +152,53 @@ class LocalApp:
         if request.method in ("GET", "HEAD") and self._is_web_path(path):
             return self._web(path)
         raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or path
+        # Under another WSGI server (no HEADER_LINES), what its environ kept.
+        headers = request.environ.get(HEADER_LINES) or list(request.headers.items())
+        try:
+            body = self._body(request, headers)
+        except framing.BodyError as exc:
+            return self._refused(request, exc)
         proxy = self.gateway.invoke(
             method=request.method,
             path=raw_path.split("?", 1)[0],
             query=list(request.args.items(multi=True)),
-            # Under another WSGI server (no HEADER_LINES), what its environ kept.
-            headers=request.environ.get(HEADER_LINES) or list(request.headers.items()),
-            body=request.get_data(cache=False),
+            headers=headers,
+            body=body,
             source_ip=request.remote_addr or "127.0.0.1",
-            host=request.host,
+            host=self.api_host or request.host,
         )
         response = Response(proxy.body, status=proxy.status)
         response.headers.clear()
         for name, value in proxy.headers:
             response.headers.add(name, value)
+        return response
+
+    @staticmethod
+    def _body(request: Request, headers: list[tuple[str, str]]) -> bytes:
+        """The request's body, never more than API Gateway takes (the cap is checked before a
+        byte of the body is read)."""
+        raw = request.environ.get(RAW_INPUT)
+        if raw is None:  # another WSGI server: its own framing, capped here
+            length = request.content_length or 0
+            if length > API_GATEWAY_MAX_BODY:
+                raise framing.BodyError(413, "payload_too_large", "", length)
+            return request.get_data(cache=False)
+        return framing.read_body(raw, headers, API_GATEWAY_MAX_BODY)
+
+    @staticmethod
+    def _refused(request: Request, error: framing.BodyError) -> Response:
+        """The answer to a body that was not read: what the gateway answers for one over its
+        limit, else the framing error. The connection is closed after it (the rest of the body
+        is unread: it cannot be told from a next request)."""
+        if error.status == 413:
+            proxy = _too_large(error.size if error.size is not None else API_GATEWAY_MAX_BODY + 1)
+            response = Response(proxy.body, status=proxy.status)
+            response.headers.clear()
+            for name, value in proxy.headers:
+                response.headers.add(name, value)
+        else:
+            response = _json_error(error.status, error.code, error.message)
+        logger.info("%s %s refused: %s", request.method, request.path, error.code)
         return response
 
     def _is_web_path(self, path: str) -> bool:
