@@ -32,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from imgsvc import aws, config, keys, renditions, resizing
 from imgsvc.errors import error_body
-from imgsvc_local.gateway import INVOCATION_LOCK, LocalContext
+from imgsvc_local.environments import EnvironmentPool, FunctionError
 
 logger = logging.getLogger("localmode.cdn")
 
@@ -67,13 +67,14 @@ def viewer_request(uri: str, accept: str | None, *, avif_enabled: bool) -> str |
     return f"{uri}/{chosen.key}"
 
 
-def handle(path: str, request: Request) -> Response:
-    """Answer ``path`` (under ``/cdn``) as the CDN would."""
+def handle(path: str, request: Request, environments: EnvironmentPool) -> Response:
+    """Answer ``path`` (under ``/cdn``) as the CDN would; the resize function runs in one of
+    ``environments``."""
     if request.method not in ("GET", "HEAD"):
         response = _json(405, "method_not_allowed", "The CDN serves GET and HEAD only.")
         response.headers["Allow"] = "GET, HEAD"
     elif path.startswith("/" + keys.RENDITIONS_PREFIX):
-        response = _rendition(path, request)
+        response = _rendition(path, request, environments)
         response.headers["Vary"] = "Accept"
     elif path.startswith("/" + keys.GIFS_PREFIX):
         response = _gif(path, request)
@@ -84,7 +85,7 @@ def handle(path: str, request: Request) -> Response:
     return response
 
 
-def _rendition(path: str, request: Request) -> Response:
+def _rendition(path: str, request: Request, environments: EnvironmentPool) -> Response:
     cfg = config.load()
     accept = ",".join(request.headers.getlist("Accept")) or None
     uri = viewer_request(path, accept, avif_enabled=resizing.avif_enabled(cfg))
@@ -95,7 +96,7 @@ def _rendition(path: str, request: Request) -> Response:
     stored = _object(cfg.renditions_bucket, uri.lstrip("/"), request)
     if stored is not None:
         return stored
-    return _failover(uri, request)
+    return _failover(uri, request, environments)
 
 
 def _gif(path: str, request: Request) -> Response:
@@ -186,11 +187,12 @@ def function_url_event(uri: str, request: Request) -> dict[str, Any]:
     }
 
 
-def _failover(uri: str, request: Request) -> Response:
-    from imgsvc.handlers import resize  # imported on the first miss, as a cold start would
-
-    with INVOCATION_LOCK:
-        result = resize.handler(function_url_event(uri, request), LocalContext("resize"))
+def _failover(uri: str, request: Request, environments: EnvironmentPool) -> Response:
+    try:
+        result = environments.invoke("resize", function_url_event(uri, request))
+    except FunctionError:
+        # CloudFront's answer when the failover origin fails.
+        return _json(502, "bad_gateway", "The resize function failed; retry the request.")
     raw = result.get("body") or ""
     body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
     response = Response(body, status=int(result.get("statusCode", 200)))

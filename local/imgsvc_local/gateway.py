@@ -8,13 +8,11 @@ becomes the HTTP response. The limits are AWS's: 10 MB per request, 6 MB per inv
 from __future__ import annotations
 
 import base64
-import importlib
+import importlib.util
 import json
 import re
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from urllib.parse import unquote
 import yaml
 
 from imgsvc.errors import error_body
+from imgsvc_local.environments import EnvironmentPool, FunctionError
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
@@ -30,8 +29,8 @@ LAMBDA_MAX_PAYLOAD = 6 * 1024 * 1024
 # What modules/api declares as binary media types: bodies of these types arrive base64-encoded.
 BINARY_MEDIA_PREFIXES = ("image/", "multipart/form-data", "application/octet-stream")
 STAGE = "local"
-# API Gateway's answer for a path or method the API does not have: its
-# MISSING_AUTHENTICATION_TOKEN response, as modules/api words it.
+# API Gateway's answer for a path or method the API does not have (a method the path lacks too:
+# API Gateway has no 405): its MISSING_AUTHENTICATION_TOKEN response, as modules/api words it.
 MISSING_ROUTE_CODE = "not_found"
 MISSING_ROUTE_MESSAGE = "No such route. The OpenAPI document lists the paths and methods."
 
@@ -41,13 +40,9 @@ FUNCTIONS: dict[str, str] = {
     "resize": "imgsvc.handlers.resize:handler",
 }
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-# One HTTP-invoked handler at a time. A Lambda execution environment handles one event at a time,
-# and Powertools relies on it: its resolvers keep the current request in a class attribute
-# (BaseRouter.current_event) shared by every resolver in the process. In-process, concurrent
-# requests would read each other's headers and bodies. Storage and queue work stays parallel.
-INVOCATION_LOCK = threading.Lock()
+# Environments (worker processes) per function at most: concurrent requests run at once, each in
+# an environment of its own, as Lambda runs them (imgsvc_local.environments).
+DEFAULT_CONCURRENCY = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +112,13 @@ class LocalContext:
 
 
 class Gateway:
-    def __init__(self, routes: list[Route] | None = None) -> None:
+    def __init__(
+        self,
+        routes: list[Route] | None = None,
+        environments: EnvironmentPool | None = None,
+    ) -> None:
         self.routes = routes if routes is not None else load_routes()
-        self._handlers: dict[str, Handler] = {}
+        self.environments = environments or EnvironmentPool(FUNCTIONS, DEFAULT_CONCURRENCY)
 
     def match(self, method: str, path: str) -> Match | str | None:
         """The route for ``method path`` (still percent-encoded, as API Gateway matches it);
@@ -133,12 +132,6 @@ class Gateway:
             if route.method == method:
                 return Match(route, {k: unquote(v) for k, v in found.groupdict().items()})
         return "method" if path_matched else None
-
-    def handler(self, function: str) -> Handler:
-        if function not in self._handlers:
-            module_name, _, attribute = FUNCTIONS[function].partition(":")
-            self._handlers[function] = getattr(importlib.import_module(module_name), attribute)
-        return self._handlers[function]
 
     def invoke(
         self,
@@ -156,15 +149,11 @@ class Gateway:
             function = found.route.function if isinstance(found, Match) else "api"
             return self._call(function, None, method, path, query, headers, body, source_ip, host)
         found = self.match(method, path)
-        if method == "HEAD" and not isinstance(found, Match):
-            # openapi.yaml has no HEAD methods, and API Gateway does not answer HEAD from a GET
-            # method: a HEAD gets its missing-route answer (headers only). Other methods the API
-            # lacks get the clearer 404 and 405 below; API Gateway answers them with this too.
+        if not isinstance(found, Match):
+            # No such path, or no such method on it (openapi.yaml has no HEAD methods, and API
+            # Gateway does not answer a HEAD from a GET method): API Gateway answers every one
+            # with its missing-route response; it has no 405.
             return _error(404, MISSING_ROUTE_CODE, MISSING_ROUTE_MESSAGE)
-        if found is None:
-            return _error(404, "route_not_found", f"No route {method} {path}: see openapi.yaml.")
-        if found == "method":
-            return _error(405, "method_not_allowed", f"{method} is not allowed on {path}.")
         assert isinstance(found, Match)
         if len(body) > API_GATEWAY_MAX_BODY:
             return _over_gateway_limit()
@@ -206,12 +195,13 @@ class Gateway:
         payload = json.dumps(event)
         if len(payload) > LAMBDA_MAX_PAYLOAD:
             return _over_invoke_limit()
-        try:
-            handler = self.handler(function)
-        except ModuleNotFoundError:
+        if importlib.util.find_spec(FUNCTIONS[function].partition(":")[0]) is None:
             return _error(501, "not_implemented", f"The {function} function is not in this build.")
-        with INVOCATION_LOCK:
-            result = handler(json.loads(payload), LocalContext(function))
+        try:
+            result = self.environments.invoke(function, json.loads(payload))
+        except FunctionError:
+            # API Gateway's answer to a failed invocation (DEFAULT_5XX in modules/api).
+            return _error(502, "internal_error", "Internal server error")
         return proxy_response(result)
 
 
@@ -230,11 +220,16 @@ def proxy_event(
     """The API Gateway REST proxy (v1) event for one request."""
     single_headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
-    for name, value in headers:
+    # API Gateway answers only on its own host names, and sets X-Forwarded-Proto itself (the
+    # protocol it was reached with): a client's Host or X-Forwarded-Proto never reaches the
+    # function, so neither can end up in the URLs the function answers with.
+    for name, value in [
+        *((n, v) for n, v in headers if n.lower() not in ("host", "x-forwarded-proto")),
+        ("Host", host),
+        ("X-Forwarded-Proto", "http"),
+    ]:
         single_headers[name] = value
         multi_headers.setdefault(name, []).append(value)
-    single_headers.setdefault("X-Forwarded-Proto", "http")
-    multi_headers.setdefault("X-Forwarded-Proto", ["http"])
     single_query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
     for name, value in query:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -12,8 +13,9 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from imgsvc_local import backend
-from imgsvc_local.gateway import Gateway, LocalContext
-from imgsvc_local.server import HeaderLinesRequestHandler, LocalApp
+from imgsvc_local.environments import EnvironmentPool
+from imgsvc_local.gateway import DEFAULT_CONCURRENCY, FUNCTIONS, Gateway, LocalContext
+from imgsvc_local.server import READ_TIMEOUT, HeaderLinesRequestHandler, LocalApp
 from imgsvc_local.workers import QueueWorker
 
 logger = logging.getLogger("localmode")
@@ -32,7 +34,12 @@ class LocalService:
     moto_port: int = 0
     names: backend.Names = field(default_factory=backend.Names)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Concurrent invocations of each function (worker processes: imgsvc_local.environments).
+    concurrency: int = DEFAULT_CONCURRENCY
+    # Seconds a client may stay silent mid-request (imgsvc_local.server.READ_TIMEOUT).
+    read_timeout: float = READ_TIMEOUT
     moto: backend.MotoServer | None = None
+    environments: EnvironmentPool | None = None
     http: BaseWSGIServer | None = None
     workers: list[QueueWorker] = field(default_factory=list)
     resources: dict[str, str] = field(default_factory=dict)
@@ -46,16 +53,22 @@ class LocalService:
     def start(self) -> LocalService:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # we log requests ourselves
         self.moto = backend.MotoServer(self.host, self.moto_port).start()
-        gateway = Gateway()
+        # Started on the first request, once os.environ holds the configuration below.
+        self.environments = EnvironmentPool(FUNCTIONS, self.concurrency)
+        gateway = Gateway(environments=self.environments)
         app = LocalApp(gateway)
-        # Bind first: with port 0 the real port is known only now, and the CDN URL needs it.
-        self.http = make_server(
-            self.host, self.port, app, threaded=True, request_handler=HeaderLinesRequestHandler
+        handler = type(
+            "RequestHandler", (HeaderLinesRequestHandler,), {"timeout": self.read_timeout}
         )
+        # Bind first: with port 0 the real port is known only now, and the URLs need it.
+        self.http = make_server(self.host, self.port, app, threaded=True, request_handler=handler)
+        app.api_host = f"{self.host}:{self.http.server_address[1]}"
         os.environ.update(
             backend.environment(
                 self.moto.url,
                 self.names,
+                # The API's URLs in responses: this server's, whatever a request's Host says.
+                IMGSVC_API_BASE_URL=self.url,
                 IMGSVC_CDN_BASE_URL=f"{self.url}/cdn",
                 POWERTOOLS_LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
                 **self.extra_env,
@@ -65,7 +78,7 @@ class LocalService:
 
         wiring.reset()
         self.resources = backend.create_resources(self.names)
-        app.cdn = self._cdn()
+        app.cdn = self._cdn(self.environments)
         # What environments/stack/web.tf writes into config.js for a stage.
         app.web_config = {
             "apiBaseUrl": "",
@@ -112,13 +125,13 @@ class LocalService:
         worker.start()
         self.workers.append(worker)
 
-    def _cdn(self) -> Any:
+    def _cdn(self, environments: EnvironmentPool) -> Any:
         """The local CDN (renditions and GIFs) when this build has it."""
         try:
             cdn = importlib.import_module("imgsvc_local.cdn")
         except ModuleNotFoundError:
             return None
-        return cdn.handle
+        return functools.partial(cdn.handle, environments=environments)
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -128,5 +141,7 @@ class LocalService:
             self.http.server_close()
         for worker in self.workers:
             worker.join(timeout=5)
+        if self.environments is not None:
+            self.environments.shutdown()
         if self.moto is not None:
             self.moto.stop()

@@ -207,7 +207,7 @@ def test_old_version_is_served_from_the_replica_after_main_expiry(
         ("/images/3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b", 404, "image_not_found"),
         ("/images/3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b/versions", 404, "image_not_found"),
         ("/images/3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b/content", 404, "image_not_found"),
-        ("/no/such/route", 404, "route_not_found"),
+        ("/no/such/route", 404, gateway.MISSING_ROUTE_CODE),
     ],
 )
 def test_reads_of_bad_or_unknown_ids(api: str, path: str, status: int, code: str) -> None:
@@ -250,8 +250,38 @@ def test_unknown_and_malformed_versions(api: str) -> None:
     assert_error(requests.get(f"{api}/images/{image_id}/content?version=-1", timeout=10), 400)
 
 
-def test_wrong_method_is_a_json_405(api: str) -> None:
-    assert_error(requests.patch(f"{api}/images", timeout=10), 405, "method_not_allowed")
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PATCH", "/images"), ("DELETE", "/health"), ("POST", "/images/{id}/versions")],
+)
+def test_a_method_the_path_lacks_gets_api_gateways_missing_route_answer(
+    api: str, method: str, path: str
+) -> None:
+    """API Gateway has no 405: a method a path lacks gets its missing-route response, as a
+    path it lacks does (MISSING_AUTHENTICATION_TOKEN, worded by modules/api)."""
+    image_id = create(api, imagegen.jpeg(16, 16))["id"]
+    response = requests.request(method, api + path.format(id=image_id), timeout=10)
+    error = assert_error(response, 404, gateway.MISSING_ROUTE_CODE)
+    assert error["message"] == gateway.MISSING_ROUTE_MESSAGE
+    assert "Allow" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "evil.example"},
+        {"X-Forwarded-Proto": "javascript"},
+        {"Host": "evil.example/x?", "X-Forwarded-Proto": "javascript"},
+    ],
+    ids=["host", "forwarded-proto", "both"],
+)
+def test_urls_in_answers_are_the_apis_whatever_the_request_says(
+    api: str, headers: dict[str, str]
+) -> None:
+    created = create(api, imagegen.jpeg(16, 16), **headers)
+    assert created["url"].startswith(f"{api}/images/{created['id']}/"), created["url"]
+    read = requests.get(f"{api}/images/{created['id']}", headers=headers, timeout=10).json()
+    assert read["url"].startswith(f"{api}/images/"), read["url"]
 
 
 @pytest.mark.parametrize(
