@@ -127,10 +127,18 @@ class _EnforcePostPolicy:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         content_type = environ.get("CONTENT_TYPE", "").lower()
-        if environ.get("REQUEST_METHOD") != "POST" or not content_type.startswith(
-            "multipart/form-data"
-        ):
+        if environ.get("REQUEST_METHOD") != "POST" or not _is_bucket_post(environ):
             return self.app(environ, start_response)
+        if not content_type.startswith("multipart/form-data"):
+            # S3 takes a POST Object only as a multipart/form-data form ("POST Object", Amazon
+            # S3 API Reference): anything else is refused before a field is read.
+            return _s3_error(
+                start_response,
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold: Bucket POST "
+                "must be of the enclosure-type multipart/form-data",
+            )
         from werkzeug.formparser import parse_form_data
 
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -149,19 +157,33 @@ class _EnforcePostPolicy:
             now=self.clock(),
         )
         if refused is not None:
-            status, code, message = refused
-            xml = (
-                '<?xml version="1.0" encoding="UTF-8"?>\n'
-                f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
-                f"<RequestId>{uuid.uuid4().hex}</RequestId></Error>"
-            ).encode()
-            start_response(
-                f"{status} {'Forbidden' if status == 403 else 'Bad Request'}",
-                [("Content-Type", "application/xml"), ("Content-Length", str(len(xml)))],
-            )
-            return [xml]
+            return _s3_error(start_response, *refused)
         environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, start_response)
+
+
+def _is_bucket_post(environ: Mapping[str, Any]) -> bool:
+    """A POST to a bucket itself (``/<bucket>``, no query): S3's POST Object, a form upload.
+    (moto's other services take POSTs on ``/`` or ``/<account>/<queue>``; S3's own POST
+    operations all have a query: ``?delete``, ``?uploads``, ...)"""
+    parts = [p for p in environ.get("PATH_INFO", "").split("/") if p]
+    return len(parts) == 1 and not environ.get("QUERY_STRING")
+
+
+def _s3_error(
+    start_response: Callable[..., Any], status: int, code: str, message: str
+) -> list[bytes]:
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{uuid.uuid4().hex}</RequestId></Error>"
+    ).encode()
+    reason = {403: "Forbidden", 412: "Precondition Failed"}.get(status, "Bad Request")
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/xml"), ("Content-Length", str(len(xml)))],
+    )
+    return [xml]
 
 
 # Form fields S3 never requires a policy condition for.

@@ -221,6 +221,32 @@ def test_the_form_refuses_another_type_key_or_extra_fields(api: str, local_mode:
     assert requests.get(f"{api}/uploads/{ticket['id']}", timeout=30).json()["status"] == "pending"
 
 
+def test_a_post_that_is_not_a_multipart_form_is_refused(api: str, local_mode: LocalMode) -> None:
+    """S3 takes a POST Object only as multipart/form-data; a urlencoded POST with no policy and
+    no signature was stored (204) and burnt the ticket."""
+    ticket = issue(api)
+    form = ticket["upload"]
+    data = imagegen.jpeg(32, 24)
+    for body, content_type in [
+        ({"key": form["fields"]["key"], "file": data.decode("latin-1")}, None),
+        ({**form["fields"], "file": data.decode("latin-1")}, None),
+        (data, "image/jpeg"),
+    ]:
+        response = requests.post(
+            form["url"],
+            data=body,
+            headers={"Content-Type": content_type} if content_type else {},
+            timeout=30,
+        )
+        assert response.status_code == 412, response.text
+        assert s3_error(response) == "PreconditionFailed"
+        assert "multipart/form-data" in response.text
+    assert stored_uploads(local_mode, uploads_bucket(form), ticket["id"]) == []
+    assert requests.get(f"{api}/uploads/{ticket['id']}", timeout=30).json()["status"] == "pending"
+    assert post_file(form, data).status_code == 204  # the ticket is still good
+    assert wait_for(api, ticket["id"])["status"] == "processed"
+
+
 def test_the_form_refuses_files_outside_the_size_range(local_mode: LocalMode) -> None:
     upload_id = str(uuid.uuid4())
     client = signing_client(local_mode)
