@@ -9,6 +9,7 @@ import sys
 import threading
 
 from imgsvc_local import metrics_view
+from imgsvc_local.gateway import DEFAULT_CONCURRENCY
 from imgsvc_local.service import LocalService
 
 
@@ -18,7 +19,11 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     metrics_view.install()  # the handlers' metrics as readable lines in this log
     port = int(os.environ.get("PORT", "8080"))
-    service = LocalService(port=port, moto_port=int(os.environ.get("MOTO_PORT", "0")))
+    service = LocalService(
+        port=port,
+        moto_port=int(os.environ.get("MOTO_PORT", "0")),
+        concurrency=int(os.environ.get("LOCAL_CONCURRENCY", str(DEFAULT_CONCURRENCY))),
+    )
     try:
         service.start()
     except OSError as exc:
