@@ -38,32 +38,36 @@ class ImageUpload:
 
 
 def sanitize_name(raw: str | None) -> str | None:
-    """A safe display name: the last path part, no control characters, at most 255 characters.
+    """A safe display name: the last path part, no control characters.
 
-    ``../../etc/passwd.jpg`` becomes ``passwd.jpg``; a name with nothing left becomes None.
+    ``../../etc/passwd.jpg`` becomes ``passwd.jpg``; a name with nothing left becomes None
+    (the image then gets a default name). A name over 255 characters is refused, never cut.
     """
     if raw is None:
         return None
+    if len(raw) > MAX_NAME_LENGTH:
+        raise BadRequest(
+            f"The name is {len(raw)} characters long; names have at most {MAX_NAME_LENGTH}.",
+            code="invalid_name",
+        )
     text = unicodedata.normalize("NFC", raw)
     text = re.split(r"[/\\]", text)[-1]
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
     text = text.lstrip(".").strip()
-    if not text:
-        return None
-    if len(text) > MAX_NAME_LENGTH:
-        _stem, dot, ext = text.rpartition(".")
-        keep = ext if dot and len(ext) <= 10 else ""
-        text = text[: MAX_NAME_LENGTH - len(keep) - (1 if keep else 0)] + (
-            f".{keep}" if keep else ""
-        )
-    return text
+    return text or None
+
+
+def default_name(content_type: str) -> str:
+    """The name of an image sent without a usable one: ``image.jpg``, ``image.png``, ..."""
+    extension = {"image/jpeg": "jpg"}.get(content_type, content_type.rpartition("/")[2])
+    return f"image.{extension}"
 
 
 def validate_metadata(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Check and normalise metadata keys (lowercase) and values; raise BadRequest if invalid."""
     metadata: dict[str, str] = {}
     for raw_key, value in pairs:
-        key = raw_key.strip().lower()
+        key = raw_key.lower()
         if not _META_KEY.match(key):
             raise BadRequest(
                 f"Metadata key {raw_key!r} is not allowed: use 1-64 characters of a-z, 0-9, '_', "
@@ -72,14 +76,23 @@ def validate_metadata(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
             )
         if key in metadata:
             raise BadRequest(f"Metadata key {key!r} is given twice.", code="invalid_metadata")
-        if len(value) > MAX_METADATA_VALUE or any(
-            unicodedata.category(ch)[0] == "C" for ch in value
-        ):
+        if len(value) > MAX_METADATA_VALUE:
             raise BadRequest(
-                f"Metadata value of {key!r} must be at most {MAX_METADATA_VALUE} printable "
-                "characters.",
+                f"Metadata value of {key!r} is {len(value)} characters long; values have at "
+                f"most {MAX_METADATA_VALUE}.",
                 code="invalid_metadata",
             )
+        refused = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Cs")), None)
+        if refused is not None:
+            # Control characters (TAB and line breaks included) and lone surrogates: S3 and
+            # HTTP headers cannot carry them. Format characters (a ZWJ in an emoji) are text.
+            raise BadRequest(
+                f"Metadata value of {key!r} contains the control character "
+                f"U+{ord(refused):04X}: values are text on one line, without tabs.",
+                code="invalid_metadata",
+            )
+        # Spaces around a value are dropped, as HTTP drops them around a header's value: a
+        # value of only spaces is the empty string.
         metadata[key] = value.strip()
     if len(metadata) > MAX_METADATA_ENTRIES:
         raise BadRequest(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from imgsvc import edgecache, imaging, keys, metrics
 from imgsvc.errors import BadRequest, Conflict, NotFound
+from imgsvc.image_requests import default_name
 from imgsvc.records import ImageVersion, Tombstone, now_rfc3339
 from imgsvc.repository import Repository, VersionTaken
 
@@ -107,19 +108,15 @@ def list_versions(deps: Deps, image_id: str) -> list[ImageVersion]:
 
 def create_image(deps: Deps, upload: ImageUpload, *, image_id: str | None = None) -> ImageVersion:
     """Store a new image as version 1."""
-    if upload.name is None:
-        raise BadRequest(
-            "Name the image: add ?name=<filename> or send it as a multipart 'image' file part.",
-            code="missing_name",
-        )
     info = imaging.inspect(upload.data, max_pixels=deps.config.max_pixels)
+    name = upload.name or default_name(info.content_type)
     image_id = image_id or deps.new_id()
     key = keys.original_key(image_id)
     s3_version = deps.originals.put(
         key, upload.data, content_type=info.content_type, image_id=image_id, sha256=info.sha256
     )
     now = deps.clock()
-    record = _record(deps, image_id, 1, upload.name, upload.metadata, info, s3_version, now, now)
+    record = _record(deps, image_id, 1, name, upload.metadata, info, s3_version, now, now)
     try:
         deps.repository.put_version(record)
     except BaseException:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from imgsvc import imaging, keys, metrics, service
 from imgsvc.errors import BadRequest, NotFound, UnsupportedMediaType
-from imgsvc.image_requests import sanitize_name, validate_metadata
+from imgsvc.image_requests import default_name, sanitize_name, validate_metadata
 from imgsvc.records import parse_rfc3339, rfc3339
 from imgsvc.repository import UPLOAD_GIVEN_UP, UPLOAD_PENDING, UploadTicket
 
@@ -105,12 +105,6 @@ def parse_upload_request(body: bytes) -> UploadRequest:
             "'name' is required: the image's file name, a string.", code="missing_name"
         )
     name = sanitize_name(raw_name)
-    if name is None:
-        raise BadRequest(
-            f"'name' {raw_name[:64]!r} has no usable characters: give a file name like "
-            "'photo.jpg'.",
-            code="invalid_name",
-        )
     raw_type = payload.get("content_type")
     if not isinstance(raw_type, str) or not raw_type.strip():
         raise BadRequest(
@@ -136,7 +130,9 @@ def parse_upload_request(body: bytes) -> UploadRequest:
             code="invalid_metadata",
         )
     return UploadRequest(
-        name=name, content_type=content_type, metadata=validate_metadata(raw_metadata.items())
+        name=name or default_name(content_type),
+        content_type=content_type,
+        metadata=validate_metadata(raw_metadata.items()),
     )
 
 

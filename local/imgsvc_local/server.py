@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
@@ -161,7 +162,7 @@ class LocalApp:
         proxy = self.gateway.invoke(
             method=request.method,
             path=raw_path.split("?", 1)[0],
-            query=list(request.args.items(multi=True)),
+            query=query_parameters(request.environ.get("QUERY_STRING", "")),
             headers=headers,
             body=body,
             source_ip=request.remote_addr or "127.0.0.1",
@@ -224,6 +225,14 @@ class LocalApp:
         return Response(
             found.read_bytes(), mimetype=mimetype, headers={"Cache-Control": "no-cache"}
         )
+
+
+def query_parameters(query_string: str) -> list[tuple[str, str]]:
+    """The query's parameters, in order, percent-decoded as UTF-8: escapes that do not decode
+    (``%FF``) become U+FFFD, never the escape's own text. (The WSGI environ holds the bytes as
+    Latin-1 characters.)"""
+    text = query_string.encode("latin-1").decode("utf-8", "replace")
+    return parse_qsl(text, keep_blank_values=True, errors="replace")
 
 
 def _json_error(status: int, code: str, message: str) -> Response:

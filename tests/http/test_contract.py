@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from imgsvc.uploads_parsing import _META_KEY
+from imgsvc.image_requests import _META_KEY
 from tests.http.conftest import REPO, LocalMode
 
 pytestmark = [pytest.mark.http, pytest.mark.slow]

@@ -367,15 +367,15 @@ def test_bad_create_is_refused(api: str, case: str) -> None:
 @pytest.mark.parametrize(
     ("params", "headers", "code"),
     [
-        ({}, {}, "missing_name"),
-        ({"name": "../.."}, {}, "missing_name"),
+        ({"name": "a" * 252 + ".jpg"}, {}, "invalid_name"),
+        ({"name": ["a.jpg", "b.jpg"]}, {}, "invalid_name"),
         ({"name": "a.jpg"}, {"x-meta-bad!key": "v"}, "invalid_metadata"),
         ({"name": "a.jpg"}, {"x-meta-_a": "v"}, "invalid_metadata"),
         ({"name": "a.jpg"}, {"x-meta-note": "x" * 2000}, "invalid_metadata"),
     ],
 )
 def test_malformed_creates_are_400(
-    api: str, params: dict[str, str], headers: dict[str, str], code: str
+    api: str, params: dict[str, str | list[str]], headers: dict[str, str], code: str
 ) -> None:
     response = requests.post(
         f"{api}/images",
@@ -385,6 +385,73 @@ def test_malformed_creates_are_400(
         timeout=30,
     )
     assert_error(response, 400, code)
+
+
+@pytest.mark.parametrize(
+    ("query", "stored"),
+    [
+        ("", "image.jpg"),  # no name: a default one, as for a name with nothing usable left
+        ("?name=..%2F..", "image.jpg"),
+        ("?name=%00%1F", "image.jpg"),
+        ("?name=" + "a" * 251 + ".jpg", "a" * 251 + ".jpg"),  # 255: kept whole
+        ("?name=%FF%FE.jpg", "\ufffd\ufffd.jpg"),  # not UTF-8: U+FFFD, never the escapes
+        ("?name=%C3%A9t%C3%A9.jpg", "\u00e9t\u00e9.jpg"),
+    ],
+    ids=["none", "path-only", "control-only", "255", "undecodable", "utf-8"],
+)
+def test_names_as_stored(api: str, query: str, stored: str) -> None:
+    response = requests.post(
+        f"{api}/images{query}",
+        data=imagegen.jpeg(16, 16),
+        headers={"Content-Type": "image/jpeg"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == stored
+
+
+def test_a_name_over_255_characters_is_refused_and_nothing_is_stored(api: str) -> None:
+    image_id = create(api, imagegen.jpeg(16, 16), name="kept.jpg")["id"]
+    before = snapshot(api, image_id)
+    response = requests.put(
+        f"{api}/images/{image_id}",
+        params={"name": "n" * 256},
+        data=imagegen.jpeg(16, 16, seed=3),
+        headers={"Content-Type": "image/jpeg"},
+        timeout=30,
+    )
+    assert "256 characters" in assert_error(response, 400, "invalid_name")["message"]
+    assert snapshot(api, image_id) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [("   ", ""), ("  spaced  ", "spaced"), ("caf\u00e9 \U0001f468\u200d\U0001f469", None)],
+    ids=["only-spaces", "spaces-around", "zwj-emoji"],
+)
+def test_metadata_values_as_stored(api: str, value: str, stored: str | None) -> None:
+    form = MultipartEncoder(
+        fields={"note": value, "image": ("a.jpg", imagegen.jpeg(16, 16), "image/jpeg")}
+    )
+    response = requests.post(
+        f"{api}/images", data=form, headers={"Content-Type": form.content_type}, timeout=30
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["metadata"] == {"note": value if stored is None else stored}
+
+
+@pytest.mark.parametrize("value", ["a\tb", "line\nbreak", "bell\x07"], ids=["tab", "lf", "bel"])
+def test_a_control_character_in_a_value_is_refused_as_such(api: str, value: str) -> None:
+    form = MultipartEncoder(
+        fields={"note": value, "image": ("a.jpg", imagegen.jpeg(16, 16), "image/jpeg")}
+    )
+    response = requests.post(
+        f"{api}/images", data=form, headers={"Content-Type": form.content_type}, timeout=30
+    )
+    message = assert_error(response, 400, "invalid_metadata")["message"]
+    control = next(ch for ch in value if not ch.isprintable())
+    assert f"control character U+{ord(control):04X}" in message
+    assert "at most" not in message  # not a length problem
 
 
 @pytest.mark.parametrize(

@@ -42,11 +42,11 @@ def test_names_lose_path_parts_and_control_characters(
     assert sanitize_name(raw) == expected
 
 
-def test_long_names_are_cut_keeping_the_extension() -> None:
-    name = sanitize_name("a" * 400 + ".jpeg")
-    assert name is not None
-    assert len(name) == 255
-    assert name.endswith(".jpeg")
+def test_names_over_255_characters_are_refused_not_cut() -> None:
+    assert sanitize_name("a" * 250 + ".jpeg") == "a" * 250 + ".jpeg"
+    with pytest.raises(BadRequest) as caught:
+        sanitize_name("a" * 251 + ".jpeg")
+    assert caught.value.code == "invalid_name"
 
 
 def test_raw_body_with_meta_headers() -> None:

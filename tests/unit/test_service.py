@@ -53,10 +53,8 @@ def test_create_then_update_makes_versions_with_carried_over_name_and_metadata(
     assert third.image_created_at == first.created_at
 
 
-def test_create_without_a_name_is_400_and_stores_nothing(deps: service.Deps) -> None:
-    with pytest.raises(BadRequest):
-        service.create_image(deps, upload(name=None))
-    assert aws.s3().list_object_versions(Bucket=deps.originals.bucket).get("Versions") is None
+def test_create_without_a_name_gets_a_default_name(deps: service.Deps) -> None:
+    assert service.create_image(deps, upload(imagegen.png(8, 8), name=None)).name == "image.png"
 
 
 def test_bad_update_stores_nothing_and_keeps_the_image(deps: service.Deps) -> None:

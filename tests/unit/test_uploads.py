@@ -77,7 +77,7 @@ def status(deps: service.Deps, box: storage.Inbox, image_id: str) -> dict[str, A
         (b'["photo.jpg"]', "invalid_json"),
         (request_body(name=...), "missing_name"),
         (request_body(name=42), "missing_name"),
-        (request_body(name="../.."), "invalid_name"),
+        (request_body(name="x" * 256), "invalid_name"),
         (request_body(content_type=...), "missing_content_type"),
         (request_body(content_type=""), "missing_content_type"),
         (request_body(metadata=["a"]), "invalid_metadata"),

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from imgsvc import metrics, service
+from imgsvc.errors import BadRequest
 from imgsvc.handlers.bodies import (
     gifs_body,
     image_body,
@@ -39,6 +40,9 @@ register_error_handlers(app)
 
 
 def _upload() -> ImageUpload:
+    names = (app.current_event.multi_value_query_string_parameters or {}).get("name") or []
+    if len(names) > 1:  # API Gateway's single-value view would silently keep the last
+        raise BadRequest("The 'name' parameter is given more than once.", code="invalid_name")
     return parse_image_request(
         body=body_bytes(app),
         headers=header_values(app),
