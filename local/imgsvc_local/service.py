@@ -12,9 +12,10 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from imgsvc_local import backend
+from imgsvc_local import resources
 from imgsvc_local.environments import EnvironmentPool
 from imgsvc_local.gateway import DEFAULT_CONCURRENCY, FUNCTIONS, Gateway, LocalContext
+from imgsvc_local.moto_server import MotoServer
 from imgsvc_local.server import READ_TIMEOUT, HeaderLinesRequestHandler, LocalApp
 from imgsvc_local.workers import QueueWorker
 
@@ -32,13 +33,13 @@ class LocalService:
     host: str = "127.0.0.1"
     port: int = 8080
     moto_port: int = 0
-    names: backend.Names = field(default_factory=backend.Names)
+    names: resources.Names = field(default_factory=resources.Names)
     extra_env: dict[str, str] = field(default_factory=dict)
     # Concurrent invocations of each function (worker processes: imgsvc_local.environments).
     concurrency: int = DEFAULT_CONCURRENCY
     # Seconds a client may stay silent mid-request (imgsvc_local.server.READ_TIMEOUT).
     read_timeout: float = READ_TIMEOUT
-    moto: backend.MotoServer | None = None
+    moto: MotoServer | None = None
     environments: EnvironmentPool | None = None
     http: BaseWSGIServer | None = None
     workers: list[QueueWorker] = field(default_factory=list)
@@ -52,7 +53,7 @@ class LocalService:
 
     def start(self) -> LocalService:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # we log requests ourselves
-        self.moto = backend.MotoServer(self.host, self.moto_port).start()
+        self.moto = MotoServer(self.host, self.moto_port).start()
         # Started on the first request, once os.environ holds the configuration below.
         self.environments = EnvironmentPool(FUNCTIONS, self.concurrency)
         gateway = Gateway(environments=self.environments)
@@ -64,7 +65,7 @@ class LocalService:
         self.http = make_server(self.host, self.port, app, threaded=True, request_handler=handler)
         app.api_host = f"{self.host}:{self.http.server_address[1]}"
         os.environ.update(
-            backend.environment(
+            resources.environment(
                 self.moto.url,
                 self.names,
                 # The API's URLs in responses: this server's, whatever a request's Host says.
@@ -77,7 +78,7 @@ class LocalService:
         from imgsvc import config, wiring
 
         wiring.reset()
-        self.resources = backend.create_resources(self.names)
+        self.resources = resources.create_resources(self.names)
         app.cdn = self._cdn(self.environments)
         # What environments/stack/web.tf writes into config.js for a stage.
         app.web_config = {

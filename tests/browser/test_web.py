@@ -15,7 +15,7 @@ import requests
 from PIL import Image
 from requests_toolbelt import MultipartEncoder
 
-from imgsvc_local.backend import Names
+from imgsvc_local.resources import Names
 from tests.browser.conftest import Service, chromium_missing, wait_until
 from tests.support import imagegen
 

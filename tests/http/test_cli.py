@@ -21,7 +21,7 @@ import requests
 from PIL import Image
 
 from imgsvc import keys
-from imgsvc_local.backend import Names
+from imgsvc_local.resources import Names
 from tests.http.conftest import REPO, LocalMode, free_port
 from tests.http.support import assert_error
 from tests.support import imagegen

@@ -21,14 +21,14 @@ from PIL import Image
 
 from imgsvc import renditions
 from imgsvc.repository import Repository
-from imgsvc_local import backend, cdn
+from imgsvc_local import cdn, resources
 from tests.http.conftest import REPO, LocalMode
 from tests.http.support import assert_error, create, update
 from tests.support import imagegen
 
 http = pytest.mark.http
 
-NAMES = backend.Names()
+NAMES = resources.Names()
 UNKNOWN_ID = "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b"
 CHROME = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 FIREFOX = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"

@@ -16,7 +16,7 @@ import pytest
 from imgsvc import service, wiring
 from imgsvc.image_requests import ImageUpload
 from imgsvc.repository import Repository, VersionTaken
-from imgsvc_local import backend
+from imgsvc_local import resources
 from tests.support import imagegen
 
 WRITERS = 8
@@ -24,12 +24,12 @@ WRITERS = 8
 
 @pytest.fixture
 def deps(monkeypatch: pytest.MonkeyPatch) -> Iterator[service.Deps]:
-    server = backend.MotoServer().start()
-    names = backend.Names(prefix="imgsvc-race")
-    for name, value in backend.environment(server.url, names).items():
+    server = MotoServer().start()
+    names = resources.Names(prefix="imgsvc-race")
+    for name, value in resources.environment(server.url, names).items():
         monkeypatch.setenv(name, value)
     wiring.reset()
-    backend.create_resources(names)
+    resources.create_resources(names)
     yield wiring.deps()
     wiring.reset()
     server.stop()

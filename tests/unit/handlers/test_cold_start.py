@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from imgsvc_local import backend
+from imgsvc_local import resources
 
 LAMBDA_SRC = Path(__file__).resolve().parents[3] / "lambda_src"
 # Never at import: boto3 (clients are made on first use), Pillow and zlib-ng (decoding happens
@@ -34,7 +34,7 @@ def loaded_by_import(module: str, watched: tuple[str, ...]) -> list[str]:
         for key, value in os.environ.items()
         if not key.startswith(("IMGSVC_", "AWS_", "PYTHON"))
     }
-    env.update(backend.environment(None, backend.Names(), IMGSVC_EFFECT="zoom"))
+    env.update(resources.environment(None, resources.Names(), IMGSVC_EFFECT="zoom"))
     env["PYTHONPATH"] = str(LAMBDA_SRC)
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True

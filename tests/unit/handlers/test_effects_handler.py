@@ -15,7 +15,7 @@ from imgsvc.handlers import effects as handler_module
 from imgsvc.handlers import queue
 from imgsvc.image_requests import ImageUpload
 from imgsvc.records import ImageVersion
-from imgsvc_local import backend
+from imgsvc_local import resources
 from imgsvc_local.workers import QueueWorker
 from tests.support import imagegen
 from tests.support.events import LambdaContext
@@ -122,7 +122,7 @@ def test_a_poison_message_ends_in_the_dlq_without_blocking_the_others(
     worker = worker_for(moto_aws, "spin")
     assert worker.poll_once() == 2
     assert gif_bytes(record, "spin") is not None  # the good message was not held up
-    for _ in range(backend.MAX_RECEIVE_COUNT - 1):
+    for _ in range(resources.MAX_RECEIVE_COUNT - 1):
         assert worker.poll_once() == 1  # the poison, again
     assert worker.poll_once() == 0  # moto's redrive policy moved it
     assert queue_bodies(moto_aws["spin_dlq_url"]) == ["poison"]
@@ -135,9 +135,9 @@ def test_a_version_that_keeps_failing_is_marked_failed_when_it_reaches_the_dlq(
     aws.set_client("s3", _FlakyGifWrites(aws.s3(), failures=1000))
     wiring.deps.cache_clear()  # the stores take the flaky client
     worker = worker_for(moto_aws, "zoom")
-    for attempt in range(1, backend.MAX_RECEIVE_COUNT + 1):
+    for attempt in range(1, resources.MAX_RECEIVE_COUNT + 1):
         assert worker.poll_once() == 1
-        expected = "failed" if attempt == backend.MAX_RECEIVE_COUNT else "pending"
+        expected = "failed" if attempt == resources.MAX_RECEIVE_COUNT else "pending"
         assert gifs.status(wiring.deps(), record.id).states["zoom"] == expected
     assert worker.poll_once() == 0
     (body,) = queue_bodies(moto_aws["zoom_dlq_url"])
