@@ -6,8 +6,9 @@
    is not a rendition path is a JSON 404; a path without a format gets the one ``Accept``
    asks for (:func:`viewer_request`, the rule of :func:`imgsvc.renditions.negotiate`);
 2. the origin group: the object in the renditions bucket when it is there, with the headers
-   it was stored with; else the failover origin, the resize function, called in-process with
-   the function URL event CloudFront would send (only the path: the cache policy forwards no
+   it was stored with; else the failover origin, the resize function, invoked in an execution
+   environment of its own (:mod:`imgsvc_local.environments`) with the function URL event
+   CloudFront would send (only the path: the cache policy forwards no
    viewer headers).
 
 ``/gifs/<id>/<version>/<effect>.gif``: the object in the renditions bucket (the GIF effects

@@ -46,8 +46,8 @@ class MotoServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
-        # Lambda functions are only created here, never run (no Docker): the local mode calls
-        # the handlers in-process.
+        # Lambda functions are only created here, never run (no Docker): the local mode runs
+        # the handlers itself (imgsvc_local.environments).
         os.environ.setdefault("MOTO_DOCKER_NETWORK_MODE", "")
         app = EnforcePostPolicy(
             SerializeConditionalWrites(DomainDispatcherApplication(create_backend_app)),

@@ -1,4 +1,5 @@
-"""The whole service on one machine: moto as AWS, the handlers in-process, one HTTP port."""
+"""The whole service on one machine: moto as AWS, the API's handlers in worker processes (one
+per concurrent invocation, as Lambda), the queue consumers in threads, one HTTP port."""
 
 from __future__ import annotations
 
