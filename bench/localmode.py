@@ -76,7 +76,7 @@ def _local_mode(concurrency: int) -> Iterator[str]:
                     time.sleep(0.3)
             yield url
         finally:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)  # SIGINT is ignored in a background job
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -26,7 +26,9 @@ import importlib
 import json
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -41,11 +43,19 @@ _loaded: dict[str, Any] = {}
 _handlers: Handlers = {}
 
 
-def _initialize(handlers: Handlers) -> None:
+def _initialize(handlers: Handlers, parent: int) -> None:
     _handlers.update(handlers)
+    # A worker outlives a killed local mode otherwise (it waits on its queue for good).
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _run(function: str, payload: str) -> str:
@@ -85,7 +95,7 @@ class EnvironmentPool:
                     max_workers=self.size,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_initialize,
-                    initargs=(self.handlers,),
+                    initargs=(self.handlers, os.getpid()),
                 )
             return self._executor
 

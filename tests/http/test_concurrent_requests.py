@@ -5,6 +5,7 @@ only: speed is `python -m bench localmode`'s, never a timed test."""
 from __future__ import annotations
 
 import hashlib
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.http.conftest import LocalMode
+from tests.http.conftest import LocalMode, start_local_mode
 from tests.http.support import create
 from tests.support import imagegen
 
@@ -79,3 +80,23 @@ def test_concurrent_versions_of_one_image_are_consecutive(api: str) -> None:
     assert sorted(v["sha256"] for v in listed if v["version"] > 1) == sorted(
         hashlib.sha256(data).hexdigest() for data in images
     )
+
+
+def test_the_environments_end_with_a_killed_local_mode(tmp_path: Path) -> None:
+    mode = start_local_mode(tmp_path / "killed.log")  # its /health started an environment
+    workers = environment_processes(mode.process.pid)
+    assert workers
+    mode.process.kill()
+    mode.process.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if alive(pid)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
