@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from imgsvc.errors import error_body
 from imgsvc_local import framing
-from imgsvc_local.gateway import API_GATEWAY_MAX_BODY, Gateway, _too_large
+from imgsvc_local.gateway import API_GATEWAY_MAX_BODY, Gateway, _over_gateway_limit
 
 logger = logging.getLogger("localmode.http")
 
@@ -191,8 +191,8 @@ class LocalApp:
         """The answer to a body that was not read: what the gateway answers for one over its
         limit, else the framing error. The connection is closed after it (the rest of the body
         is unread: it cannot be told from a next request)."""
-        if error.status == 413:
-            proxy = _too_large(error.size if error.size is not None else API_GATEWAY_MAX_BODY + 1)
+        if error.status == 413:  # API Gateway's own REQUEST_TOO_LARGE, as the gateway answers it
+            proxy = _over_gateway_limit()
             response = Response(proxy.body, status=proxy.status)
             response.headers.clear()
             for name, value in proxy.headers:

@@ -13,10 +13,10 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from imgsvc_local import resources
 from imgsvc_local.environments import EnvironmentPool
 from imgsvc_local.gateway import DEFAULT_CONCURRENCY, FUNCTIONS, Gateway, LocalContext
 from imgsvc_local.moto_server import MotoServer
+from imgsvc_local.resources import Names, create_resources, environment
 from imgsvc_local.server import READ_TIMEOUT, HeaderLinesRequestHandler, LocalApp
 from imgsvc_local.workers import QueueWorker
 
@@ -34,7 +34,7 @@ class LocalService:
     host: str = "127.0.0.1"
     port: int = 8080
     moto_port: int = 0
-    names: resources.Names = field(default_factory=resources.Names)
+    names: Names = field(default_factory=Names)
     extra_env: dict[str, str] = field(default_factory=dict)
     # Concurrent invocations of each function (worker processes: imgsvc_local.environments).
     concurrency: int = DEFAULT_CONCURRENCY
@@ -66,7 +66,7 @@ class LocalService:
         self.http = make_server(self.host, self.port, app, threaded=True, request_handler=handler)
         app.api_host = f"{self.host}:{self.http.server_address[1]}"
         os.environ.update(
-            resources.environment(
+            environment(
                 self.moto.url,
                 self.names,
                 # The API's URLs in responses: this server's, whatever a request's Host says.
@@ -79,7 +79,7 @@ class LocalService:
         from imgsvc import config, wiring
 
         wiring.reset()
-        self.resources = resources.create_resources(self.names)
+        self.resources = create_resources(self.names)
         app.cdn = self._cdn(self.environments)
         # What environments/stack/web.tf writes into config.js for a stage.
         app.web_config = {
