@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,9 @@ from typing import Any
 import pytest
 import yaml
 
+from imgsvc import renditions
+from imgsvc.config import DEFAULT_RENDITION_SIDES
+from imgsvc.errors import BadRequest
 from imgsvc.image_requests import _META_KEY
 from tests.http.conftest import REPO, LocalMode
 
@@ -112,3 +116,24 @@ def test_schemathesis_finds_no_failure(local_mode: LocalMode, tmp_path: Path) ->
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-20000:]
     assert "Stateful" in output, output[-5000:]
+
+
+def test_the_documented_size_pattern_is_the_codes_rule_for_the_default_sides() -> None:
+    spec = yaml.safe_load((REPO / "openapi.yaml").read_text(encoding="utf-8"))
+    size = next(p for p in spec["paths"]["/resize/{size}/{id}"]["parameters"] if "name" in p)
+    pattern = re.compile(size["schema"]["pattern"])
+    sides = [str(s) for s in DEFAULT_RENDITION_SIDES]
+    candidates = [
+        f"{w}{x}{h}{fit}"
+        for w in ["", "0", "65", "0064", "00064", *sides[:3], "2048", "02048"]
+        for x in ("x", "X", "*")
+        for h in ["", "1", "100", "0100", "4096"]
+        for fit in ("", "-cover", "-COVER", "-inside", "-fill", "-")
+    ]
+    for text in candidates:
+        try:
+            renditions.parse_size(text, DEFAULT_RENDITION_SIDES)
+            taken = True
+        except BadRequest:
+            taken = False
+        assert taken == bool(pattern.fullmatch(text)), text
