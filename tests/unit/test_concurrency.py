@@ -17,6 +17,7 @@ from imgsvc import service, wiring
 from imgsvc.image_requests import ImageUpload
 from imgsvc.repository import Repository, VersionTaken
 from imgsvc_local import resources
+from imgsvc_local.moto_server import MotoServer
 from tests.support import imagegen
 
 WRITERS = 8

@@ -28,7 +28,8 @@ from imgsvc import aws, gifs, keys, service, upload_processing, upload_tickets, 
 from imgsvc.handlers import bodies
 from imgsvc.image_requests import ImageUpload
 from imgsvc.records import parse_rfc3339, rfc3339
-from imgsvc_local import backend
+from imgsvc_local import resources
+from imgsvc_local.moto_server import MotoServer
 from imgsvc_local.workers import sqs_event
 from tests.support import imagegen
 
@@ -64,15 +65,15 @@ started.write_text("finished")
 def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto's server on 127.0.0.1 (a free port) with the local mode's resources; this process
     and the consumers' subprocesses reach it through ``AWS_ENDPOINT_URL``."""
-    server = backend.MotoServer().start()
+    server = MotoServer().start()
     reset = f"{server.url}/moto-api/reset"  # moto's state is per process: start from nothing
     requests.post(reset, timeout=30).raise_for_status()
-    for name, value in backend.environment(server.url, backend.Names()).items():
+    for name, value in resources.environment(server.url, resources.Names()).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     wiring.reset()
     try:
-        yield backend.create_resources(backend.Names())
+        yield resources.create_resources(resources.Names())
     finally:
         requests.post(reset, timeout=30).raise_for_status()
         wiring.reset()
@@ -98,7 +99,7 @@ def last_receive(queue_url: str, about: str) -> dict[str, Any]:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=received[0]["ReceiptHandle"])
         elif received:
             count = int(received[0]["Attributes"]["ApproximateReceiveCount"])
-            if count == backend.MAX_RECEIVE_COUNT:
+            if count == resources.MAX_RECEIVE_COUNT:
                 return sqs_event(received, arn["Attributes"]["QueueArn"], sqs.meta.region_name)
             time.sleep(1.1)  # visible again after the timeout: the next receive counts
     raise AssertionError(f"no last receive on {queue_url}")
