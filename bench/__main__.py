@@ -1,5 +1,5 @@
-"""Run every benchmark section, or those named:
-``python -m bench [resize] [formats] [webp_alpha] [gifs] [coldstart] [localmode] [cost] [simulate]``.
+"""Run every benchmark section, or those named: ``python -m bench [resize] [formats]
+[webp_alpha] [gifs] [coldstart] [localmode] [cost] [simulate]``.
 
 ``cost`` uses the figures resize and gifs measured earlier in the same run (else
 bench/figures.json). ``python -m bench cost --help`` and ``python -m bench simulate --help``

@@ -7,7 +7,7 @@
 
 Resource names follow the Terraform (environments/stack, modules/fanout): the table is
 ``<stack>-images``, an effect's queue ``<stack>-originals-<effect>`` and its dead-letter queue
-``<stack>-originals-<effect>-dlq``. The local mode (local/imgsvc_local/backend.py) names effect
+``<stack>-originals-<effect>-dlq``. The local mode (local/imgsvc_local/resources.py) names effect
 queues ``<stack>-effect-<effect>``; both are recognised.
 """
 

@@ -18,7 +18,7 @@ from imgsvc.handlers.queue import s3_objects
 from imgsvc.image_requests import ImageUpload
 from imgsvc_cli import admin
 from imgsvc_cli.main import EXIT_API, EXIT_OK, EXIT_USAGE, main
-from imgsvc_local.backend import Names
+from imgsvc_local.resources import Names
 from imgsvc_local.workers import sqs_event
 from tests.support import events, imagegen
 

@@ -19,7 +19,7 @@ import requests
 from PIL import Image
 
 from imgsvc_cli.admin import StoredVersion, originals_event
-from imgsvc_local.backend import Names
+from imgsvc_local.resources import Names
 from tests.http.conftest import REPO, LocalMode, start_local_mode, stop_local_mode
 from tests.http.support import assert_error, create
 from tests.support import imagegen
