@@ -132,7 +132,8 @@ def test_restore_refusals_over_http_change_nothing(local_mode: LocalMode) -> Non
     for query, code in (("version=0", "invalid_version"), ("version=x", "invalid_version")):
         assert_error(requests.post(f"{image}/restore?{query}", timeout=30), 400, code)
     assert_error(requests.post(f"{api}/images/not-an-id/restore", timeout=30), 400, "invalid_id")
-    assert_error(requests.get(f"{image}/restore", timeout=30), 405)
+    # API Gateway has no 405: a method a path lacks gets its missing-route 404.
+    assert_error(requests.get(f"{image}/restore", timeout=30), 404, "not_found")
     assert requests.get(image, timeout=30).json() == record
 
     reverted = ok(admin(local_mode, "restore", record["id"], "--version", "1"))
