@@ -23,6 +23,7 @@ def main() -> None:
         port=port,
         moto_port=int(os.environ.get("MOTO_PORT", "0")),
         concurrency=int(os.environ.get("LOCAL_CONCURRENCY", str(DEFAULT_CONCURRENCY))),
+        environment_setup="imgsvc_local.metrics_view:install",  # in each worker process too
     )
     try:
         service.start()

@@ -43,8 +43,11 @@ _loaded: dict[str, Any] = {}
 _handlers: Handlers = {}
 
 
-def _initialize(handlers: Handlers, parent: int) -> None:
+def _initialize(handlers: Handlers, parent: int, setup: str | None) -> None:
     _handlers.update(handlers)
+    if setup:  # "module:function", run once in each environment (e.g. the metrics view)
+        module_name, _, attribute = setup.partition(":")
+        getattr(importlib.import_module(module_name), attribute)()
     # A worker outlives a killed local mode otherwise (it waits on its queue for good).
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -80,11 +83,12 @@ class FunctionError(Exception):
 class EnvironmentPool:
     """Up to ``size`` execution environments (worker processes) for the given handlers."""
 
-    def __init__(self, handlers: Handlers, size: int) -> None:
+    def __init__(self, handlers: Handlers, size: int, setup: str | None = None) -> None:
         if size < 1:
             raise ValueError(f"the pool needs at least one environment, not {size}")
         self.handlers = dict(handlers)
         self.size = size
+        self.setup = setup
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
 
@@ -95,7 +99,7 @@ class EnvironmentPool:
                     max_workers=self.size,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_initialize,
-                    initargs=(self.handlers, os.getpid()),
+                    initargs=(self.handlers, os.getpid(), self.setup),
                 )
             return self._executor
 

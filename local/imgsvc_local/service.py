@@ -40,6 +40,9 @@ class LocalService:
     concurrency: int = DEFAULT_CONCURRENCY
     # Seconds a client may stay silent mid-request (imgsvc_local.server.READ_TIMEOUT).
     read_timeout: float = READ_TIMEOUT
+    # "module:function" each environment runs once when it starts (``make run``: the metrics
+    # view, so the handlers' metrics show in the log as they do in this process).
+    environment_setup: str | None = None
     moto: MotoServer | None = None
     environments: EnvironmentPool | None = None
     http: BaseWSGIServer | None = None
@@ -56,7 +59,9 @@ class LocalService:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # we log requests ourselves
         self.moto = MotoServer(self.host, self.moto_port).start()
         # Started on the first request, once os.environ holds the configuration below.
-        self.environments = EnvironmentPool(FUNCTIONS, self.concurrency)
+        self.environments = EnvironmentPool(
+            FUNCTIONS, self.concurrency, setup=self.environment_setup
+        )
         gateway = Gateway(environments=self.environments)
         app = LocalApp(gateway)
         handler = type(
