@@ -148,6 +148,7 @@ def corrupt(fmt: str, exc: BaseException | str) -> UnprocessableImage:
     # Pillow's "cannot identify image file <_io.BytesIO object at 0x...>" names our buffer.
     detail = "its header cannot be read" if isinstance(exc, UnidentifiedImageError) else exc
     return UnprocessableImage(
-        f"The {fmt} image is corrupt or truncated and cannot be decoded ({detail}).",
+        f"The {fmt} image is corrupt or truncated and cannot be decoded ({detail}). "
+        "Upload it again from the original file.",
         code="corrupt_image",
     )
