@@ -11,10 +11,12 @@ or, worse, drop nothing and never be noticed; this fails first, naming the fix.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_cloudfront.client import CloudFrontClient
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
@@ -42,8 +44,7 @@ def client(service: str, region: str | None = None) -> Any:
 
             config = Config(retries={"mode": "standard", "max_attempts": 4})
             if service == "s3":
-                # SigV4 presigned URLs that work in every region, path-style on custom endpoints.
-                config = config.merge(Config(signature_version="s3v4"))
+                config = _s3_config(config)
             created = boto3.client(  # type: ignore[call-overload]
                 service, region_name=region or None, config=config
             )
@@ -66,6 +67,31 @@ def check_s3_model(model: Any) -> None:
             f"{', '.join(missing)}. The functions need the SDK their layer bundles: deploy the "
             "layer that build.py makes, listed first in the function's layers."
         )
+
+
+def _s3_config(base: Config) -> Config:
+    """Where S3 requests, presigned URLs and presigned POST forms point.
+
+    On AWS: the bucket's regional virtual-hosted endpoint, https://<bucket>.s3.<region>.amazonaws.com/
+    (SigV4 signs for that region). botocore's default for presigning is the global endpoint
+    https://<bucket>.s3.amazonaws.com/, which S3 answers with a 307 to the regional one for up to
+    24 hours after a bucket is created outside us-east-1 (AWS: "Request routing", and the
+    knowledge-center article "Why does Amazon S3 return an HTTP 307 Temporary Redirect
+    response?"); a browser's CORS POST does not follow it. ``us_east_1_regional_endpoint`` does
+    the same in us-east-1 (s3.us-east-1.amazonaws.com).
+
+    On a custom endpoint (AWS_ENDPOINT_URL[_S3]: the local mode's moto server), botocore's own
+    choice: path-style for an address such as 127.0.0.1, which has no bucket subdomains.
+    """
+    from botocore.config import Config
+
+    if os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"):
+        return base.merge(Config(signature_version="s3v4"))
+    regional = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
+    )
+    return base.merge(regional)
 
 
 def s3(region: str | None = None) -> S3Client:
