@@ -24,12 +24,28 @@ resource "aws_s3_bucket_public_access_block" "this" {
   restrict_public_buckets = true
 }
 
+# Only when versioning is wanted: a new bucket without this resource stays unversioned (S3's
+# default). Setting "Suspended" on a new bucket would make it a suspended one (null version ids
+# and a state S3 can never take back to unversioned), and "Disabled" fails on a bucket that was
+# ever versioned (provider docs, aws_s3_bucket_versioning: "Updating the value from Enabled or
+# Suspended to Disabled will result in errors"). Turning versioning off on an existing bucket
+# destroys this resource, and the provider then suspends versioning (same docs: "Deleting this
+# resource will either suspend versioning ... or simply remove the resource from state if the
+# associated S3 bucket is unversioned").
 resource "aws_s3_bucket_versioning" "this" {
+  count = var.versioning_enabled ? 1 : 0
+
   bucket = aws_s3_bucket.this.bucket
 
   versioning_configuration {
-    status = var.versioning_enabled ? "Enabled" : "Suspended"
+    status = "Enabled"
   }
+}
+
+# The versioning resource was unconditional before: keep its state (no change on AWS).
+moved {
+  from = aws_s3_bucket_versioning.this
+  to   = aws_s3_bucket_versioning.this[0]
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {

@@ -16,7 +16,7 @@ variable "bucket_name" {
 }
 
 variable "versioning_enabled" {
-  description = "Keep every version of every object. Turning it off on an existing bucket suspends versioning (S3 cannot un-version a bucket)."
+  description = "Keep every version of every object. false: a new bucket is never versioned; on a bucket that was versioned, versioning is suspended (S3 cannot un-version a bucket)."
   type        = bool
   default     = true
   nullable    = false

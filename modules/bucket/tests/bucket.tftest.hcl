@@ -24,7 +24,7 @@ run "defaults_are_private_encrypted_versioned_and_tls_only" {
   }
 
   assert {
-    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
+    condition     = aws_s3_bucket_versioning.this[0].versioning_configuration[0].status == "Enabled"
     error_message = "Versioning must be on by default."
   }
 
@@ -162,16 +162,17 @@ run "kms_key_switches_to_sse_kms_with_bucket_key" {
   }
 }
 
-run "versioning_switch_off_suspends_and_drops_noncurrent_rules" {
+run "versioning_off_leaves_a_new_bucket_unversioned_and_drops_noncurrent_rules" {
   command = apply
 
   variables {
     versioning_enabled = false
   }
 
+  # No PutBucketVersioning at all: "Suspended" would turn a new bucket into a suspended one.
   assert {
-    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Suspended"
-    error_message = "versioning_enabled = false must suspend versioning."
+    condition     = length(aws_s3_bucket_versioning.this) == 0
+    error_message = "versioning_enabled = false must leave a new bucket unversioned, not Suspended."
   }
 
   assert {
