@@ -116,6 +116,7 @@ module "function" {
   memory_size                    = each.value.sizing.memory_size
   timeout                        = each.value.sizing.timeout
   reserved_concurrent_executions = each.value.sizing.reserved_concurrent_executions
+  account_concurrency_limit      = var.lambda_concurrency_limit
   log_retention_in_days          = local.function_defaults.log_retention_in_days
 
   policy_json           = each.value.policy_json
@@ -141,6 +142,7 @@ module "resize" {
   memory_size                    = local.sizing.resize.memory_size
   timeout                        = local.sizing.resize.timeout
   reserved_concurrent_executions = local.sizing.resize.reserved_concurrent_executions
+  account_concurrency_limit      = var.lambda_concurrency_limit
   log_retention_in_days          = local.function_defaults.log_retention_in_days
   function_url_enabled           = true
 

@@ -8,8 +8,8 @@
 locals {
   # Queue ARNs from the fanout module's naming (<name>-<consumer>), not from its outputs: the
   # queues' event source mappings need these policies first, so the policies cannot wait for
-  # the module (a dependency cycle).
-  queue_arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${var.region}:${local.account_id}:"
+  # the module (a dependency cycle). The region is the provider's, where the queues are.
+  queue_arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${local.account_id}:"
 
   table_arns     = [module.table.table_arn] # the table has no indexes
   originals_keys = "${module.originals.bucket_arn}/originals/*"

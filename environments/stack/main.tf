@@ -10,6 +10,29 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
+# The regions resources really go to are the providers'. ARNs the stack builds itself (the queue
+# ARNs in iam.tf) use these; var.region and var.replica_region, which reach the functions'
+# environment and the alarm topic's validation, must name the same regions.
+data "aws_region" "current" {
+  lifecycle {
+    postcondition {
+      condition     = self.name == var.region
+      error_message = "region must be the aws provider's region (${self.name}): the functions, queues and the API are created there."
+    }
+  }
+}
+
+data "aws_region" "replica" {
+  provider = aws.replica
+
+  lifecycle {
+    postcondition {
+      condition     = self.name == var.replica_region
+      error_message = "replica_region must be the aws.replica provider's region (${self.name}): the replica bucket is created there."
+    }
+  }
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   # S3 names are global: the account id keeps two accounts' stages apart.

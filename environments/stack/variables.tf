@@ -180,6 +180,31 @@ variable "functions" {
     condition     = var.functions.api.timeout <= 29 && var.functions.resize.timeout <= 29
     error_message = "functions.api.timeout and functions.resize.timeout can be at most 29 seconds: API Gateway gives up after 29."
   }
+
+  # Lambda refuses reservations that leave fewer than 100 executions unreserved in the account
+  # and region (PutFunctionConcurrency), at apply, one function at a time: the stage's together
+  # are checked here, at plan. The effects entry reserves once per GIF effect.
+  validation {
+    condition = sum([
+      coalesce(var.functions.api.reserved_concurrent_executions, 0),
+      coalesce(var.functions.resize.reserved_concurrent_executions, 0),
+      coalesce(var.functions.uploads.reserved_concurrent_executions, 0),
+      coalesce(var.functions.effects.reserved_concurrent_executions, 0) * length(var.gif_effects),
+    ]) <= var.lambda_concurrency_limit - 100
+    error_message = "The functions' reserved_concurrent_executions together (effects counted once per GIF effect) must leave at least 100 of the account's concurrent executions (lambda_concurrency_limit) unreserved: Lambda refuses the reservations otherwise. Lower them, or raise the account's quota and lambda_concurrency_limit with it."
+  }
+}
+
+variable "lambda_concurrency_limit" {
+  description = "The account's concurrent executions quota for Lambda in this region (Service Quotas L-B99A9384): 1000 by default, lower in new accounts. The functions' reservations are checked against it at plan; reservations of other functions in the account count against it too."
+  type        = number
+  default     = 1000
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_concurrency_limit >= 10 && floor(var.lambda_concurrency_limit) == var.lambda_concurrency_limit
+    error_message = "lambda_concurrency_limit must be a whole number, at least 10 (the quota of a new account)."
+  }
 }
 
 variable "log_level" {

@@ -153,6 +153,26 @@ variable "reserved_concurrent_executions" {
     condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
     error_message = "reserved_concurrent_executions must be null or a whole number >= 0."
   }
+
+  # Lambda refuses a reservation that leaves fewer than 100 executions unreserved in the account
+  # and region (PutFunctionConcurrency: "as long as you leave at least 100 simultaneous
+  # executions unreserved"); checked here, at plan, instead of failing the apply.
+  validation {
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions <= var.account_concurrency_limit - 100, true)
+    error_message = "reserved_concurrent_executions must leave at least 100 of the account's concurrent executions (account_concurrency_limit) unreserved: Lambda refuses the reservation otherwise. Lower it, or raise the account's quota and account_concurrency_limit with it."
+  }
+}
+
+variable "account_concurrency_limit" {
+  description = "The account's concurrent executions quota for Lambda in this region (Service Quotas L-B99A9384, GetAccountSettings ConcurrentExecutions): 1000 by default, lower in new accounts. Only checks reserved_concurrent_executions against it; reservations of other functions in the account count against it too."
+  type        = number
+  default     = 1000
+  nullable    = false
+
+  validation {
+    condition     = var.account_concurrency_limit >= 10 && floor(var.account_concurrency_limit) == var.account_concurrency_limit
+    error_message = "account_concurrency_limit must be a whole number, at least 10 (the quota of a new account)."
+  }
 }
 
 variable "tracing_enabled" {

@@ -22,10 +22,22 @@ mock_provider "aws" {
       account_id = "123456789012"
     }
   }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
 }
 
 mock_provider "aws" {
   alias = "replica"
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-central-1"
+    }
+  }
 }
 
 mock_provider "aws" {
@@ -205,6 +217,12 @@ run "plans_with_origin_shield_in_the_stages_region" {
 run "rejects_origin_shield_in_a_region_without_one" {
   command = plan
 
+  # The stage in another region: so is its provider.
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eu-north-1" }
+  }
+
   variables {
     region            = "eu-north-1"
     cdn_origin_shield = { enabled = true }
@@ -215,6 +233,12 @@ run "rejects_origin_shield_in_a_region_without_one" {
 
 run "plans_with_origin_shield_in_a_nearby_region" {
   command = plan
+
+  # The stage in another region: so is its provider.
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eu-north-1" }
+  }
 
   variables {
     region            = "eu-north-1"
@@ -250,4 +274,55 @@ run "rejects_no_rendition_sides" {
   }
 
   expect_failures = [var.rendition_sides]
+}
+
+# The queue ARNs in the functions' policies are the provider's region's; a region variable that
+# names another would put a wrong region into the functions' environment and the alarm check.
+run "rejects_a_region_other_than_the_providers" {
+  command = plan
+
+  variables {
+    region = "eu-west-2"
+  }
+
+  expect_failures = [data.aws_region.current]
+}
+
+run "rejects_a_replica_region_other_than_the_replica_providers" {
+  command = plan
+
+  variables {
+    replica_region = "us-east-2"
+  }
+
+  expect_failures = [data.aws_region.replica]
+}
+
+# Three effects' reservations of 250 and the api's 200: 950 of 1000, 50 left unreserved; each
+# alone is allowed.
+run "rejects_reservations_leaving_fewer_than_100_unreserved" {
+  command = plan
+
+  variables {
+    functions = {
+      api     = { reserved_concurrent_executions = 200 }
+      effects = { reserved_concurrent_executions = 250 }
+    }
+  }
+
+  expect_failures = [var.functions]
+}
+
+run "accepts_reservations_leaving_100_unreserved" {
+  command = plan
+
+  variables {
+    lambda_concurrency_limit = 400 # 100 + 60 + 20 + 3 x 40 = 300 reserved, 100 left
+    functions = {
+      api     = { reserved_concurrent_executions = 100 }
+      resize  = { reserved_concurrent_executions = 60 }
+      uploads = { reserved_concurrent_executions = 20 }
+      effects = { reserved_concurrent_executions = 40 }
+    }
+  }
 }

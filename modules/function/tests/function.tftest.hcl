@@ -346,6 +346,41 @@ run "rejects_negative_reserved_concurrency" {
   expect_failures = [var.reserved_concurrent_executions]
 }
 
+run "rejects_a_reservation_leaving_fewer_than_100_unreserved" {
+  command = plan
+
+  variables {
+    reserved_concurrent_executions = 901
+  }
+
+  expect_failures = [var.reserved_concurrent_executions]
+}
+
+run "rejects_any_reservation_in_an_account_with_a_quota_of_100_or_less" {
+  command = plan
+
+  variables {
+    account_concurrency_limit      = 100
+    reserved_concurrent_executions = 1
+  }
+
+  expect_failures = [var.reserved_concurrent_executions]
+}
+
+run "accepts_a_reservation_leaving_exactly_100_unreserved" {
+  command = plan
+
+  variables {
+    account_concurrency_limit      = 150
+    reserved_concurrent_executions = 50
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 50
+    error_message = "A reservation leaving 100 unreserved is allowed."
+  }
+}
+
 run "rejects_a_bad_layer_arn" {
   command = plan
 
