@@ -12,12 +12,35 @@ data "aws_iam_policy_document" "assume_role" {
   }
 }
 
+data "aws_region" "current" {}
+
+locals {
+  # IAM is global to the account, Lambda is regional: the same function name in two regions of
+  # one account (a stage deployed twice, or a second region) needs two roles. The region goes
+  # into the name; when that is over IAM's 64 characters, a hash of the whole function name
+  # keeps it unique.
+  role_name_full = "${var.function_name}-${data.aws_region.current.name}"
+  role_name = length(local.role_name_full) <= 64 ? local.role_name_full : format(
+    "%s-%s-%s",
+    substr(var.function_name, 0, 64 - length(data.aws_region.current.name) - 10),
+    substr(sha1(var.function_name), 0, 8),
+    data.aws_region.current.name,
+  )
+}
+
 resource "aws_iam_role" "this" {
-  name                 = var.function_name
+  name                 = local.role_name
   description          = "Execution role of the ${var.function_name} Lambda function."
   assume_role_policy   = data.aws_iam_policy_document.assume_role.json
   permissions_boundary = var.role_permissions_boundary_arn
   tags                 = var.tags
+
+  # A role name change (roles used to be named after the function alone) replaces the role: the
+  # new one and its policy exist before the function switches to it, so no invocation runs
+  # without permissions; then the old one goes.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # The role's only policy: the caller's statements plus writing to this function's own log group

@@ -1,5 +1,5 @@
 variable "function_name" {
-  description = "Name of the Lambda function; also names its IAM role and its log group (/aws/lambda/ + name). Include the stage so names never collide."
+  description = "Name of the Lambda function; also names its log group (/aws/lambda/ + name) and its IAM role (name-region: IAM is global, so the same name in another region gets another role). Include the stage so names never collide."
   type        = string
 
   validation {

@@ -335,9 +335,13 @@ def test_api_stage_hands_the_cdn_url_to_the_functions(stack: Stack) -> None:
 
 def _role_policy(stack: Stack, function_name: str) -> dict[str, Any]:
     iam = stack.moto.client("iam")
-    policies = iam.list_role_policies(RoleName=function_name)["PolicyNames"]
+    role_arn = stack.moto.client("lambda").get_function_configuration(FunctionName=function_name)
+    role = role_arn["Role"].rsplit("/", 1)[1]
+    # IAM is global: the role's name carries the region, so another region's stage gets its own.
+    assert role == f"{function_name}-{REGION}"
+    policies = iam.list_role_policies(RoleName=role)["PolicyNames"]
     assert len(policies) == 1
-    document = iam.get_role_policy(RoleName=function_name, PolicyName=policies[0])
+    document = iam.get_role_policy(RoleName=role, PolicyName=policies[0])
     return dict(document["PolicyDocument"])
 
 

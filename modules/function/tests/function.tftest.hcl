@@ -14,6 +14,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+
   mock_resource "aws_cloudwatch_log_group" {
     defaults = {
       arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/imgsvc-test-api"
@@ -93,6 +99,29 @@ run "defaults_are_arm64_python312_traced_with_30_day_logs" {
   assert {
     condition     = length(aws_lambda_function.this.environment) == 0
     error_message = "An empty environment map must not create an environment block."
+  }
+}
+
+# IAM is global, Lambda regional: the same stack in two regions of one account gets two roles.
+run "role_name_carries_the_region" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.this.name == "imgsvc-test-api-eu-west-1"
+    error_message = "The role is named <function>-<region>, so the same function in another region gets its own."
+  }
+}
+
+run "role_name_of_a_long_function_name_fits_iams_64_characters" {
+  command = plan
+
+  variables {
+    function_name = "imgsvc-a-very-long-stage-name-for-testing-effect-zoom-function1"
+  }
+
+  assert {
+    condition     = length(aws_iam_role.this.name) <= 64 && endswith(aws_iam_role.this.name, "-eu-west-1") && aws_iam_role.this.name != "imgsvc-a-very-long-stage-name-for-testing-effect-zoom-function1"
+    error_message = "A role name over 64 characters keeps the region and a hash of the function name."
   }
 }
 
