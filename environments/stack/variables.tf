@@ -131,9 +131,9 @@ variable "usage_plan" {
 }
 
 variable "api_gateway_logging_role_enabled" {
-  description = "Create the IAM role API Gateway writes its logs with and register it in the account's API Gateway settings (one setting per account and region). The API's access logs need it. Turn it on in exactly one stage per account and region, and leave it off where the account already has one."
+  description = "Create the IAM role API Gateway writes its logs with and register it in the account's API Gateway settings (one setting per account and region). API Gateway refuses the stage's logging without it, so true (the default) applies in a fresh account. Where stages share an account and region, keep it true in one (prod) and set it to false in the others; false where the account already has the setting from elsewhere (modules/api/README.md: sharing the setting)."
   type        = bool
-  default     = false
+  default     = true
   nullable    = false
 }
 

@@ -188,9 +188,9 @@ variable "log_kms_key_arn" {
 }
 
 variable "account_logging_role_enabled" {
-  description = "Create the IAM role API Gateway uses to write logs and register it in the account settings (aws_api_gateway_account). Logging needs it once per account and region: enable it in exactly one stack, or leave it off where it is already set."
+  description = "Create the IAM role API Gateway writes the stage's access and execution logs with, and register it in the account's API Gateway settings (aws_api_gateway_account: one setting per account and region). API Gateway refuses a stage with logging while that setting is empty, so true (the default) lets the module apply in a fresh account. Set false only where the account and region already have the setting (another stack owns it, or it was set by hand); README: sharing the setting."
   type        = bool
-  default     = false
+  default     = true
   nullable    = false
 }
 

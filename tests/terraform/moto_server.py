@@ -16,6 +16,9 @@ filled here, in this test process only:
 - CloudFront distribution ARNs lack the empty region field, which Lambda permissions reject.
 - S3 DeleteObjects fails (500) on a key whose versions include a delete marker, so
   `force_destroy` of a versioned bucket retries forever.
+- API Gateway: AWS refuses to turn on a stage's access or execution logging while the account
+  (in that region) has no CloudWatch role in its API Gateway settings ("CloudWatch Logs role ARN
+  must be set in account settings to enable logging"); moto accepts it. Refused here as AWS does.
 - Bucket policies: moto evaluates no Bool conditions, so the usual TLS-only statement (deny
   when aws:SecureTransport is false) denies every object write. Requests count as TLS here,
   as they are against AWS's HTTPS endpoints.
@@ -316,6 +319,37 @@ def _fix_bucket_policy_conditions() -> None:
 _TLS = "aws:SecureTransport"
 
 
+def _fix_logging_needs_the_account_role() -> None:
+    """A stage's logging needs the account's CloudWatch role, as on AWS (moto 5.2.1 lets it be).
+
+    Terraform turns logging on with UpdateStage: access logs (``/accessLogSettings/...``) from
+    aws_api_gateway_stage, execution logs (``/*/*/logging/loglevel``) from
+    aws_api_gateway_method_settings.
+    """
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.apigateway.models import APIGatewayBackend
+
+    update_stage = APIGatewayBackend.update_stage
+
+    def _enables_logging(op: dict[str, Any]) -> bool:
+        path = str(op.get("path", ""))
+        if op.get("op") != "replace":
+            return False
+        if path.startswith("/accessLogSettings/"):
+            return True
+        return path.endswith("/logging/loglevel") and str(op.get("value", "")).upper() != "OFF"
+
+    def _update(self: Any, function_id: str, stage_name: str, patch_operations: Any) -> Any:
+        enabling = any(_enables_logging(op) for op in patch_operations or [])
+        if enabling and not self.get_account().cloudwatch_role_arn:
+            raise BadRequestException(
+                "CloudWatch Logs role ARN must be set in account settings to enable logging"
+            )
+        return update_stage(self, function_id, stage_name, patch_operations)
+
+    setattr(APIGatewayBackend, "update_stage", _update)  # noqa: B010
+
+
 def _fix_delete_marker_disposal() -> None:
     """A delete marker holds no data: nothing to release when its key goes (moto 5.2.1)."""
     from moto.s3.models import FakeDeleteMarker
@@ -510,6 +544,7 @@ def main() -> int:
     _skip_signature_check()
     _fix_dynamodb_resource()
     _authorize_presigned_posts()
+    _fix_logging_needs_the_account_role()
     extras = CloudFrontExtras(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, extras, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

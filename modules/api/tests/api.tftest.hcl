@@ -456,27 +456,14 @@ run "deployment_follows_the_document" {
   }
 }
 
-# The default, and what a stage sharing its account with the one that owns the setting sets
-# (environments: dev.tfvars): the module leaves the account's API Gateway settings alone.
-run "no_account_logging_role_by_default" {
-  command = plan
-
-  assert {
-    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.account_logging) == 0
-    error_message = "Without account_logging_role_enabled the module must not touch the account setting."
-  }
-}
-
-run "account_logging_role_when_enabled" {
+# A fresh account has no CloudWatch role in its API Gateway settings, and API Gateway refuses a
+# stage with logging then: by default the module sets one up, before the stage.
+run "account_logging_role_by_default" {
   command = apply
-
-  variables {
-    account_logging_role_enabled = true
-  }
 
   assert {
     condition     = aws_api_gateway_account.this[0].cloudwatch_role_arn == aws_iam_role.account_logging[0].arn
-    error_message = "The account setting must point at the module's logging role."
+    error_message = "By default the module must register its logging role in the account settings (a fresh account has none)."
   }
 
   assert {
@@ -484,6 +471,21 @@ run "account_logging_role_when_enabled" {
       for s in data.aws_iam_policy_document.account_logging[0].statement : [for a in s.actions : startswith(a, "logs:") && !endswith(a, "*")]
     ]))
     error_message = "The logging role may only write logs, with named actions."
+  }
+}
+
+# What a stage sharing its account with the one that owns the setting sets (environments:
+# dev.tfvars): the module leaves the account's API Gateway settings alone.
+run "no_account_logging_role_when_the_account_has_one" {
+  command = plan
+
+  variables {
+    account_logging_role_enabled = false
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.account_logging) == 0
+    error_message = "With account_logging_role_enabled = false the module must not touch the account setting."
   }
 }
 
