@@ -12,6 +12,9 @@ Artifacts:
   for the Lambda target. That includes boto3/botocore: the SDK the runtime ships varies by
   region and date, and the code needs S3 conditional writes and checksums
   (:func:`check_sdk`; docs/deploy.md, "The AWS SDK").
+- ``dist/openapi-apigateway.json``: the document API Gateway imports, derived from
+  ``openapi.yaml`` (the public contract) within API Gateway's documented OpenAPI support
+  (:func:`apigateway_openapi`). modules/api adds the integrations to it.
 - ``dist/manifest.json``: ``{arch, runtime, functions: {name: {handler, zip, size, sha256_b64}},
   layer: {zip, size, sha256_b64, arch, compatible_runtimes} | null}``. Zip paths are relative to
   the manifest; ``sha256_b64`` equals Terraform's ``filebase64sha256()``.
@@ -305,6 +308,199 @@ def write_manifest(dist: Path, arch: str, runtime: str = RUNTIME) -> Path:
     return dest
 
 
+# --- The OpenAPI document API Gateway imports ---------------------------------------------------
+#
+# openapi.yaml is the public contract (the local mode, the tests and clients read it). API Gateway
+# imports only part of OpenAPI: "Amazon API Gateway important notes for REST APIs"
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html
+# #api-gateway-known-issues-rest-apis) lists what it does not support. The import document is
+# derived from the contract at build time, within that list, so modules/api can import it with
+# fail_on_warnings: a definition API Gateway would drop fails the apply instead of silently
+# changing the API.
+
+APIGATEWAY_OPENAPI = "openapi-apigateway.json"
+# Schema keywords the notes list as unsupported: additionalProperties, anyOf (in models),
+# allOf (in models, in earlier versions of the notes), discriminator (in any schema), example,
+# exclusiveMinimum, oneOf, pattern, readOnly; and "The deprecated field is not supported".
+APIGATEWAY_UNSUPPORTED_KEYWORDS = frozenset(
+    {
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "deprecated",
+        "discriminator",
+        "example",
+        "examples",
+        "exclusiveMinimum",
+        "oneOf",
+        "pattern",
+        "readOnly",
+    }
+)
+# "Numbers of the Int32 or Int64 type are not supported"; "Decimal number format type is not
+# supported in a schema definition".
+APIGATEWAY_UNSUPPORTED_FORMATS = frozenset({"int32", "int64", "decimal"})
+# "For input parameters, only the following attributes are supported: name, in, required, type,
+# description" (in OpenAPI 3 the type is the parameter's schema's).
+APIGATEWAY_PARAMETER_FIELDS = ("name", "in", "required", "description")
+# Components the notes say to inline ("Response definitions of the "500": {"$ref": ...} form are
+# not supported ... replace the reference by the inline schema"); parameters and request bodies
+# are inlined too, as the parameters are reduced above. Schemas stay: they become models.
+APIGATEWAY_INLINED = ("responses", "parameters", "requestBodies")
+
+
+def _resolve(node: object, components: dict[str, dict[str, object]]) -> object:
+    """``node`` with every ``$ref`` to an inlined kind of component replaced by (a copy of) it."""
+    if isinstance(node, list):
+        return [_resolve(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        for kind in APIGATEWAY_INLINED:
+            prefix = f"#/components/{kind}/"
+            if ref.startswith(prefix):
+                return _resolve(components[kind][ref.removeprefix(prefix)], components)
+    return {key: _resolve(value, components) for key, value in node.items()}
+
+
+def _schema(schema: object) -> object:
+    """A schema object within API Gateway's support (JSON schema draft 4 models)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, object] = {}
+    for key, value in schema.items():
+        if key in APIGATEWAY_UNSUPPORTED_KEYWORDS:
+            continue
+        if key == "format" and value in APIGATEWAY_UNSUPPORTED_FORMATS:
+            continue
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: _schema(sub) for name, sub in value.items()}
+        elif key in ("items", "not"):
+            out[key] = _schema(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _parameter(parameter: dict[str, object]) -> dict[str, object]:
+    out = {key: parameter[key] for key in APIGATEWAY_PARAMETER_FIELDS if key in parameter}
+    schema = parameter.get("schema")
+    if isinstance(schema, dict) and "type" in schema:
+        out["schema"] = {"type": schema["type"]}
+    return out
+
+
+def _content(content: dict[str, object]) -> dict[str, object]:
+    """Media types with their schemas, when those are objects (or models).
+
+    The notes: "In method responses, schema definition must be of an object type and cannot be
+    of primitive types". A primitive schema (an image's bytes) goes, in requests too, where a
+    model of a non-JSON body would validate nothing; the media type stays.
+    """
+    out: dict[str, object] = {}
+    for media_type, entry in content.items():
+        kept = {
+            key: value
+            for key, value in (entry if isinstance(entry, dict) else {}).items()
+            if key not in APIGATEWAY_UNSUPPORTED_KEYWORDS and key != "schema"
+        }
+        schema = entry.get("schema") if isinstance(entry, dict) else None
+        if isinstance(schema, dict) and ("$ref" in schema or schema.get("type") == "object"):
+            kept["schema"] = _schema(schema)
+        out[media_type] = kept
+    return out
+
+
+def _operation(operation: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in operation.items():
+        if key in APIGATEWAY_UNSUPPORTED_KEYWORDS:
+            continue
+        if key == "parameters" and isinstance(value, list):
+            out[key] = [_parameter(p) for p in value]
+        elif key == "requestBody" and isinstance(value, dict):
+            body = dict(value)
+            if isinstance(body.get("content"), dict):
+                body["content"] = _content(body["content"])
+            out[key] = body
+        elif key == "responses" and isinstance(value, dict):
+            out[key] = {code: _response(r) for code, r in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def _response(response: object) -> object:
+    if not isinstance(response, dict):
+        return response
+    out = dict(response)
+    if isinstance(out.get("content"), dict):
+        out["content"] = _content(out["content"])
+    if isinstance(out.get("headers"), dict):
+        out["headers"] = {
+            name: {k: v for k, v in header.items() if k not in APIGATEWAY_UNSUPPORTED_KEYWORDS}
+            for name, header in out["headers"].items()
+            if isinstance(header, dict)
+        }
+    return out
+
+
+def apigateway_openapi(spec: dict[str, object]) -> dict[str, object]:
+    """The OpenAPI document for API Gateway's import, from the service's ``openapi.yaml``.
+
+    Same paths, operations, operation ids, security, parameters (names, places, whether
+    required), status codes and media types; references to responses, parameters and request
+    bodies inlined; schema keywords, formats and parameter attributes API Gateway does not
+    support dropped; schemas stay components (API Gateway's models).
+    """
+    raw_components = spec.get("components")
+    components: dict[str, dict[str, object]] = (
+        {k: v for k, v in raw_components.items() if isinstance(v, dict)}
+        if isinstance(raw_components, dict)
+        else {}
+    )
+    resolved = _resolve({k: v for k, v in spec.items() if k != "components"}, components)
+    assert isinstance(resolved, dict)
+    paths: dict[str, object] = {}
+    for path, item in (resolved.get("paths") or {}).items():
+        paths[path] = {
+            key: (
+                [_parameter(p) for p in value]
+                if key == "parameters"
+                else _operation(value)
+                if isinstance(value, dict) and not key.startswith("x-")
+                else value
+            )
+            for key, value in item.items()
+        }
+    kept = {
+        kind: (
+            {name: _schema(schema) for name, schema in entries.items()}
+            if kind == "schemas"
+            else entries
+        )
+        for kind, entries in components.items()
+        if kind not in APIGATEWAY_INLINED
+    }
+    return {**resolved, "paths": paths, **({"components": kept} if kept else {})}
+
+
+def write_apigateway_openapi(dist: Path, source: Path = ROOT / "openapi.yaml") -> Path:
+    """Write ``dist/openapi-apigateway.json`` from ``source`` (sorted keys: same bytes always)."""
+    import yaml  # the build's only YAML: imported here, not for every build step
+
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    document = json.dumps(apigateway_openapi(spec), indent=2, sort_keys=True) + "\n"
+    dest = dist / APIGATEWAY_OPENAPI
+    fd, tmp_name = tempfile.mkstemp(prefix=".openapi.", suffix=".tmp", dir=dist)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(document)
+    Path(tmp_name).chmod(0o644)
+    os.replace(tmp_name, dest)
+    return dest
+
+
 def _shown(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
@@ -347,6 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(path)
     if not args.no_layer:
         _report(build_layer(arch, dist, wheel_dir, python_version))
+    _report(write_apigateway_openapi(dist))
     _report(write_manifest(dist, arch, runtime))
     return 0
 

@@ -137,8 +137,9 @@ locals {
 module "api" {
   source = "../../modules/api"
 
-  name         = "${var.name_prefix}-api"
-  openapi_spec = file("${local.repository_dir}/openapi.yaml")
+  name = "${var.name_prefix}-api"
+  # openapi.yaml within what API Gateway's import supports, derived by build.py (`make build`).
+  openapi_spec = file("${local.artifacts_dir}/openapi-apigateway.json")
   functions = {
     api    = { invoke_arn = module.function["api"].function_invoke_arn, function_name = module.function["api"].function_name }
     resize = { invoke_arn = module.resize.function_invoke_arn, function_name = module.resize.function_name }

@@ -29,7 +29,7 @@ variable "replica_region" {
 }
 
 variable "artifacts_dir" {
-  description = "Directory with build.py's output (manifest.json, the function zips and the layer), relative to the stage root's directory (environments/<stage>, where Terraform runs) or absolute."
+  description = "Directory with build.py's output (manifest.json, the function zips, the layer and the OpenAPI document API Gateway imports), relative to the stage root's directory (environments/<stage>, where Terraform runs) or absolute."
   type        = string
   default     = "../../dist"
   nullable    = false
@@ -43,8 +43,9 @@ variable "artifacts_dir" {
     condition = !fileexists("${var.artifacts_dir}/manifest.json") || try(alltrue(concat(
       [for name in ["api", "resize", "uploads", "effects"] : fileexists("${var.artifacts_dir}/${jsondecode(file("${var.artifacts_dir}/manifest.json")).functions[name].zip}")],
       [fileexists("${var.artifacts_dir}/${jsondecode(file("${var.artifacts_dir}/manifest.json")).layer.zip}")],
+      [fileexists("${var.artifacts_dir}/openapi-apigateway.json")],
     )), false)
-    error_message = "The Lambda artifacts are incomplete (a function zip or the dependencies layer listed in manifest.json is missing): run `make build` first."
+    error_message = "The Lambda artifacts are incomplete (a function zip or the dependencies layer listed in manifest.json, or openapi-apigateway.json, is missing): run `make build` first."
   }
 }
 

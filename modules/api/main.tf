@@ -159,7 +159,11 @@ resource "aws_api_gateway_rest_api" "this" {
   description       = var.description
   body              = local.body
   put_rest_api_mode = "overwrite"
-  tags              = var.tags
+  # A warning means API Gateway ignored part of the document (an unsupported form, a missing
+  # model): fail the import, and the apply, rather than change the API silently (AWS: "Errors
+  # and warnings during import").
+  fail_on_warnings = true
+  tags             = var.tags
 
   endpoint_configuration {
     types = ["REGIONAL"]

@@ -15,7 +15,7 @@ variable "description" {
 }
 
 variable "openapi_spec" {
-  description = "The service's OpenAPI 3 document, YAML or JSON text: pass file(path-to-openapi.yaml). Routes come only from here; each operation names its Lambda in x-imgsvc-function."
+  description = "The OpenAPI 3 document API Gateway imports, YAML or JSON text, within what its import supports (no $ref to components other than schemas, none of the schema keywords it lists as unsupported): pass file(\"dist/openapi-apigateway.json\"), which build.py derives from openapi.yaml. Routes come only from here; each operation names its Lambda in x-imgsvc-function."
   type        = string
 
   validation {
@@ -31,6 +31,22 @@ variable "openapi_spec" {
       ]
     ]))
     error_message = "Every operation of openapi_spec must name its Lambda function in x-imgsvc-function (e.g. api or resize)."
+  }
+
+  # API Gateway's import supports part of OpenAPI ("Amazon API Gateway important notes for REST
+  # APIs": https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html#api-gateway-known-issues-rest-apis).
+  # The document is imported with fail_on_warnings, so a form it ignores would fail the apply;
+  # these, the notes' list, fail the plan instead, naming what to change. A key is matched where
+  # it is a key of the JSON text (after a { or a , and not inside a string), so a property
+  # named like a keyword is found too: rename it or derive the document differently.
+  validation {
+    condition     = !can(regex("\"\\$ref\":\"#/components/(responses|parameters|requestBodies|headers|examples|links)/", jsonencode(try(yamldecode(var.openapi_spec), {}))))
+    error_message = "openapi_spec refers to components/responses, parameters or requestBodies with $ref, which API Gateway's import does not support: inline them (build.py's apigateway_openapi derives such a document from openapi.yaml; `make build` writes dist/openapi-apigateway.json)."
+  }
+
+  validation {
+    condition     = !can(regex("[{,]\"(additionalProperties|allOf|anyOf|oneOf|discriminator|example|examples|exclusiveMinimum|pattern|readOnly|deprecated)\":", jsonencode(try(yamldecode(var.openapi_spec), {}))))
+    error_message = "openapi_spec uses a keyword API Gateway's import does not support (additionalProperties, allOf, anyOf, oneOf, discriminator, example(s), exclusiveMinimum, pattern, readOnly or deprecated): remove it (build.py's apigateway_openapi derives such a document from openapi.yaml; `make build` writes dist/openapi-apigateway.json)."
   }
 }
 

@@ -137,7 +137,7 @@ run "path_parameters_reach_every_operation" {
   assert {
     condition = alltrue([
       for method in ["get", "put", "delete", "options"] :
-      contains(jsondecode(aws_api_gateway_rest_api.this.body).paths["/images/{id}"][method].parameters, { "$ref" = "#/components/parameters/Id" })
+      contains(jsondecode(aws_api_gateway_rest_api.this.body).paths["/images/{id}"][method].parameters, { name = "id", in = "path", required = true, schema = { type = "string" } })
     ])
     error_message = "The path item's parameters must apply to each of its operations."
   }
@@ -626,4 +626,70 @@ run "rejects_cors_origin_with_a_path" {
   }
 
   expect_failures = [var.cors_allowed_origins]
+}
+
+# API Gateway's import does not support these (its "important notes for REST APIs"), and the
+# module imports with fail_on_warnings: openapi.yaml itself, not derived, fails at plan.
+run "rejects_a_response_ref_api_gateway_does_not_import" {
+  command = plan
+
+  variables {
+    openapi_spec = <<-YAML
+      openapi: 3.0.3
+      info: { title: tiny, version: "1" }
+      paths:
+        /health:
+          get:
+            x-imgsvc-function: api
+            responses: { "404": { $ref: "#/components/responses/NotFound" } }
+      components:
+        responses:
+          NotFound: { description: no }
+    YAML
+  }
+
+  expect_failures = [var.openapi_spec]
+}
+
+run "rejects_additional_properties_api_gateway_does_not_import" {
+  command = plan
+
+  variables {
+    openapi_spec = <<-YAML
+      openapi: 3.0.3
+      info: { title: tiny, version: "1" }
+      paths:
+        /health:
+          get:
+            x-imgsvc-function: api
+            responses: { "200": { description: ok } }
+      components:
+        schemas:
+          Meta: { type: object, additionalProperties: { type: string } }
+    YAML
+  }
+
+  expect_failures = [var.openapi_spec]
+}
+
+run "accepts_a_keyword_name_inside_a_description" {
+  command = plan
+
+  variables {
+    openapi_spec = <<-YAML
+      openapi: 3.0.3
+      info: { title: tiny, version: "1" }
+      paths:
+        /health:
+          get:
+            x-imgsvc-function: api
+            description: 'not a keyword: {"pattern":"x"}'
+            responses: { "200": { description: ok } }
+    YAML
+  }
+
+  assert {
+    condition     = aws_api_gateway_rest_api.this.fail_on_warnings
+    error_message = "The document is imported with fail_on_warnings."
+  }
 }
