@@ -78,23 +78,25 @@ def moto_server() -> Iterator[Moto]:
             process.kill()
 
 
+def provider_block(endpoint: str, alias: str | None = None) -> str:
+    """An ``aws`` provider block (or the override of one) answering from moto at ``endpoint``."""
+    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
+    alias_line = f'  alias = "{alias}"\n' if alias else ""
+    return (
+        'provider "aws" {\n'
+        f"{alias_line}"
+        '  access_key                  = "testing"\n'
+        '  secret_key                  = "testing"\n'
+        "  skip_credentials_validation = true\n"
+        "  skip_requesting_account_id  = true\n"
+        "  skip_metadata_api_check     = true\n"
+        "  s3_use_path_style           = true\n"
+        f"\n  endpoints {{\n{endpoints}\n  }}\n}}\n"
+    )
+
+
 def provider_override(endpoint: str) -> str:
     """An override file for a stage root: every provider at ``endpoint``, a local backend."""
-    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
-
-    def provider(alias: str | None) -> str:
-        alias_line = f'  alias = "{alias}"\n' if alias else ""
-        return (
-            'provider "aws" {\n'
-            f"{alias_line}"
-            '  access_key                  = "testing"\n'
-            '  secret_key                  = "testing"\n'
-            "  skip_credentials_validation = true\n"
-            "  skip_requesting_account_id  = true\n"
-            "  skip_metadata_api_check     = true\n"
-            "  s3_use_path_style           = true\n"
-            f"\n  endpoints {{\n{endpoints}\n  }}\n}}\n"
-        )
-
     backend = 'terraform {\n  backend "local" {}\n}\n'
-    return f"{backend}\n{provider(None)}\n{provider('replica')}\n{provider('us_east_1')}"
+    providers = "\n".join(provider_block(endpoint, a) for a in (None, "replica", "us_east_1"))
+    return f"{backend}\n{providers}"
