@@ -71,7 +71,7 @@ lint: install checkov-deps tf-config ## ruff, mypy, terraform fmt -check, checko
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(TERRAFORM) fmt -check -recursive
-	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE $(CHECKOV) --skip-download --quiet --compact -d modules -d environments --framework terraform
+	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE $(CHECKOV) --skip-download --quiet --compact -d modules -d environments --framework terraform --skip-path /examples/
 
 fmt: install ## Format Python and Terraform
 	$(VENV)/bin/ruff check --fix-only .

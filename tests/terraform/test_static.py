@@ -144,6 +144,10 @@ def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
         "--quiet",
         "-o",
         "json",
+        # Module examples (modules/*/examples) stand in for a caller with the fewest resources
+        # that let a module run; the modules they call are scanned as modules.
+        "--skip-path",
+        "/examples/",
     ]
     for directory in dirs:
         command += ["-d", directory]
