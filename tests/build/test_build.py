@@ -17,7 +17,7 @@ import build
 ROOT = Path(__file__).resolve().parents[2]
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # What a checkout needs for a function-only build.
-CHECKOUT_FILES = ("build.py", "pyproject.toml", "constraints.txt")
+CHECKOUT_FILES = ("build.py", "pyproject.toml", "constraints.txt", "openapi.yaml")
 
 
 def _copy_tree(src: Path, dest: Path, mtime: float) -> None:
