@@ -70,6 +70,11 @@ resource "aws_iam_role_policy" "this" {
   name   = "${var.function_name}-least-privilege"
   role   = aws_iam_role.this.id
   policy = data.aws_iam_policy_document.this.json
+
+  # With the role (above): the old role keeps its policy until the function has switched.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_cloudwatch_log_group" "this" {
