@@ -168,3 +168,40 @@ def test_example_applies_and_destroys_against_moto(applied: Applied, example: Pa
 @pytest.mark.timeout(2400)
 def test_examples_leave_nothing_behind(applied: Applied) -> None:
     assert applied.leftovers == {}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_function_roles_renamed_with_their_region_are_replaced_before_destroyed(
+    tmp_path: Path, terraform: Terraform
+) -> None:
+    # Roles used to be named after the function alone. A state applied then moves to the new
+    # <function>-<region> name through a replacement: the new role and its policy exist, and the
+    # function uses them, before the old ones go (create_before_destroy), with no failed apply.
+    example = next(e for e in EXAMPLES if e.parent.parent.name == "function")
+    module = copy_module(example.parent.parent, tmp_path / "function")
+    directory = module / "examples" / example.name
+    main = module / "main.tf"
+    current = main.read_text()
+    assert "name                 = local.role_name" in current
+    main.write_text(
+        current.replace("name                 = local.role_name", "name = var.function_name")
+    )
+    with moto_server() as moto:
+        (directory / "zz_moto_override.tf").write_text(provider_block(moto.endpoint))
+        terraform.run(directory, "init", "-backend=false", "-input=false", "-no-color")
+        terraform.run(directory, "apply", "-auto-approve", "-input=false", "-no-color")
+        iam, lam = moto.client("iam"), moto.client("lambda")
+        assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["imgsvc-example-resize"]
+        main.write_text(current)
+        applied = terraform.run(directory, "apply", "-auto-approve", "-input=false", "-no-color")
+        log = applied.stdout
+        switched = log.index("aws_lambda_function.this: Modifications complete")
+        assert log.index("aws_iam_role_policy.this: Creation complete") < switched
+        assert switched < log.index("aws_iam_role_policy.this (deposed object")
+        assert switched < log.index("aws_iam_role.this (deposed object")
+        roles = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+        assert roles == ["imgsvc-example-resize-eu-west-1"]
+        role = lam.get_function_configuration(FunctionName="imgsvc-example-resize")["Role"]
+        assert role.endswith(":role/imgsvc-example-resize-eu-west-1")
+        terraform.run(directory, "destroy", "-auto-approve", "-input=false", "-no-color")
