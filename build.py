@@ -344,9 +344,10 @@ APIGATEWAY_UNSUPPORTED_FORMATS = frozenset({"int32", "int64", "decimal"})
 # description" (in OpenAPI 3 the type is the parameter's schema's).
 APIGATEWAY_PARAMETER_FIELDS = ("name", "in", "required", "description")
 # Components the notes say to inline ("Response definitions of the "500": {"$ref": ...} form are
-# not supported ... replace the reference by the inline schema"); parameters and request bodies
-# are inlined too, as the parameters are reduced above. Schemas stay: they become models.
-APIGATEWAY_INLINED = ("responses", "parameters", "requestBodies")
+# not supported ... replace the reference by the inline schema"); parameters, request bodies,
+# headers, links and examples are inlined too (the parameters are reduced above). Schemas stay:
+# they become models.
+APIGATEWAY_INLINED = ("responses", "parameters", "requestBodies", "headers", "links", "examples")
 
 
 def _resolve(node: object, components: dict[str, dict[str, object]]) -> object:

@@ -137,7 +137,7 @@ run "path_parameters_reach_every_operation" {
   assert {
     condition = alltrue([
       for method in ["get", "put", "delete", "options"] :
-      contains(jsondecode(aws_api_gateway_rest_api.this.body).paths["/images/{id}"][method].parameters, { name = "id", in = "path", required = true, schema = { type = "string" } })
+      contains([for p in jsondecode(aws_api_gateway_rest_api.this.body).paths["/images/{id}"][method].parameters : "${p.in}:${p.name}:${p.required}"], "path:id:true")
     ])
     error_message = "The path item's parameters must apply to each of its operations."
   }
