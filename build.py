@@ -384,11 +384,20 @@ def _schema(schema: object) -> object:
     return out
 
 
-def _parameter(parameter: dict[str, object]) -> dict[str, object]:
+def _parameter(parameter: dict[str, object], schemas: dict[str, object]) -> dict[str, object]:
+    """The parameter with the attributes API Gateway supports, its schema reduced to its type.
+
+    A schema given by reference (``#/components/schemas/ImageId``) is looked up for its type;
+    without one a path or query parameter is a string. API Gateway refuses a parameter with no
+    schema at all ("is not valid under any of the schemas listed in the 'oneOf' keyword").
+    """
     out = {key: parameter[key] for key in APIGATEWAY_PARAMETER_FIELDS if key in parameter}
     schema = parameter.get("schema")
-    if isinstance(schema, dict) and "type" in schema:
-        out["schema"] = {"type": schema["type"]}
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        schema = schemas.get(ref.removeprefix("#/components/schemas/"))
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    out["schema"] = {"type": kind if isinstance(kind, str) else "string"}
     return out
 
 
@@ -413,13 +422,13 @@ def _content(content: dict[str, object]) -> dict[str, object]:
     return out
 
 
-def _operation(operation: dict[str, object]) -> dict[str, object]:
+def _operation(operation: dict[str, object], schemas: dict[str, object]) -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in operation.items():
         if key in APIGATEWAY_UNSUPPORTED_KEYWORDS:
             continue
         if key == "parameters" and isinstance(value, list):
-            out[key] = [_parameter(p) for p in value]
+            out[key] = [_parameter(p, schemas) for p in value]
         elif key == "requestBody" and isinstance(value, dict):
             body = dict(value)
             if isinstance(body.get("content"), dict):
@@ -463,13 +472,14 @@ def apigateway_openapi(spec: dict[str, object]) -> dict[str, object]:
     )
     resolved = _resolve({k: v for k, v in spec.items() if k != "components"}, components)
     assert isinstance(resolved, dict)
+    schemas = components.get("schemas", {})
     paths: dict[str, object] = {}
     for path, item in (resolved.get("paths") or {}).items():
         paths[path] = {
             key: (
-                [_parameter(p) for p in value]
+                [_parameter(p, schemas) for p in value]
                 if key == "parameters"
-                else _operation(value)
+                else _operation(value, schemas)
                 if isinstance(value, dict) and not key.startswith("x-")
                 else value
             )

@@ -148,6 +148,25 @@ def test_the_import_document_has_nothing_api_gateway_does_not_support() -> None:
     assert unsupported(_derived()) == []
 
 
+def test_every_parameter_has_a_schema_with_a_type() -> None:
+    """API Gateway's import refuses a parameter without a schema ("... is not valid under any of
+    the schemas listed in the 'oneOf' keyword"), and the service's ids are a schema by reference
+    (components/schemas): its type must come through."""
+    for path, item in _derived()["paths"].items():
+        operations = [op for key, op in item.items() if isinstance(op, dict)]
+        for parameter in [*item.get("parameters", [])] + [
+            p for op in operations for p in op.get("parameters", [])
+        ]:
+            assert parameter["schema"]["type"] in ("string", "integer"), (path, parameter)
+    ids = [
+        p
+        for item in _derived()["paths"].values()
+        for p in item.get("parameters", [])
+        if p["name"] == "id"
+    ]
+    assert ids, "the image paths take an id"
+
+
 def _parameters(document: dict[str, Any], path: str, operation: dict[str, Any]) -> set[Any]:
     def resolved(parameter: dict[str, Any]) -> dict[str, Any]:
         ref = parameter.get("$ref")
